@@ -1,0 +1,24 @@
+// `meshctl exec [-n NS] POD -- CMD…`: run CMD inside the pod's network namespace of the local
+// cluster, with the pod's DNS (ip netns exec bind-mounts its resolv.conf); the exit code passes through.
+import { spawn } from 'node:child_process';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { call } from '../kube/client.ts';
+import { clusterPaths } from '../../localcluster/paths.ts';
+import { readConfig } from '../../localcluster/control.ts';
+import { podNetns, nodeNetns } from '../../localcluster/names.ts';
+import { MeshError } from '../../shared/errors.ts';
+
+export async function execInPod(kc: KubeConfig, ns: string, podName: string, argv: string[]): Promise<number> {
+  const cfg = readConfig(clusterPaths());
+  if (!cfg) throw new MeshError('MESHCTL_NOT_LOCAL', 'exec works on the local cluster (meshctl up); on a real cluster use kubectl exec');
+  const pod = await call(kc, 'GET', `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(podName)}`);
+  if (!pod.spec?.nodeName || pod.status?.phase !== 'Running') {
+    throw new MeshError('MESHCTL_POD_NOT_RUNNING', `pod ${ns}/${podName} is ${pod.status?.phase ?? 'unknown'}; wait until it is Running (meshctl get pods -n ${ns})`);
+  }
+  const netns = pod.spec.hostNetwork ? nodeNetns(cfg.clusterId, pod.spec.nodeName) : podNetns(cfg.clusterId, pod.metadata.uid);
+  const child = spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: 'inherit' });
+  return await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + 9 : 1)));
+  });
+}
