@@ -1,0 +1,174 @@
+// The local cluster daemon: one process in the root netns that runs the API server, the controllers,
+// one kubelet and one kube-proxy per node and the cluster DNS (see ARCHITECTURE.md). Started detached by
+// `meshctl up` with `--dir <cluster dir>`; reports progress and readiness in <dir>/status.json; SIGTERM
+// stops everything and removes the network. A SIGKILL leaves the creation record for `meshctl down`.
+import { writeFileSync, renameSync, readFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { KubeConfig, CoreV1Api, DiscoveryV1Api, makeInformer, type V1Service, type V1EndpointSlice, type KubernetesObject, type Informer, type ObjectCache } from '@kubernetes/client-node';
+import { logger } from '../shared/log.ts';
+import { errorMessage } from '../shared/errors.ts';
+import { listenTcp, bindUdp } from '../shared/netsock/index.ts';
+import { clusterPaths, type ClusterConfig, type DaemonStatus } from './paths.ts';
+import { ClusterNetwork, KubeProxy, FABRIC_ADDRESS } from './network/index.ts';
+import { startApiServer, type ApiServer } from './apiserver/index.ts';
+import { startControllers, type Controllers } from './controllers/index.ts';
+import { startKubelet, nodeProber, type Kubelet, type PodNetwork } from './kubelet/index.ts';
+import { DnsServer } from './dns/index.ts';
+
+const log = logger('daemon');
+const { values } = parseArgs({ options: { dir: { type: 'string' } } });
+if (!values.dir) throw new Error('daemon: --dir is required');
+const paths = clusterPaths(dirname(values.dir));
+const config = JSON.parse(readFileSync(paths.config, 'utf8')) as ClusterConfig;
+
+function report(s: Omit<DaemonStatus, 'pid'>): void {
+  const tmp = `${paths.statusFile}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ pid: process.pid, ...s }));
+  renameSync(tmp, paths.statusFile);
+}
+
+interface Running {
+  net?: ClusterNetwork;
+  api?: ApiServer;
+  controllers?: Controllers;
+  kubelets: Kubelet[];
+  proxies: KubeProxy[];
+  dns?: DnsServer;
+  informers: Array<Informer<KubernetesObject>>;
+}
+const running: Running = { kubelets: [], proxies: [], informers: [] };
+
+async function start(): Promise<void> {
+  mkdirSync(paths.logsDir, { recursive: true });
+  report({ phase: `creating ${config.nodes} node network namespaces`, ready: false });
+  const net = (running.net = await ClusterNetwork.create({ clusterId: config.clusterId, stateDir: paths.dir, nodeCount: config.nodes, log: logger('network') }));
+
+  report({ phase: 'starting the API server', ready: false });
+  const api = (running.api = await startApiServer({ stateDir: paths.apiserverDir, host: '127.0.0.1', port: 0, logger: logger('apiserver') }));
+  // Pods reach the API server at the fabric's control-plane address (Service `kubernetes` → 10.100.0.1:6443).
+  api.attach(await listenTcp({ netns: net.fabric.netns, host: FABRIC_ADDRESS, port: 6443 }));
+  const kc = new KubeConfig();
+  kc.loadFromFile(api.kubeconfigPath);
+  await forgetVanishedNodes(kc, net);
+
+  report({ phase: 'starting controllers, DNS and kube-proxy', ready: false });
+  running.controllers = await startControllers({ kubeconfig: kc, logger: logger('controllers') });
+  const dns = (running.dns = new DnsServer({ log: logger('dns') }));
+  dns.serveUdp(await bindUdp({ netns: net.fabric.netns, host: FABRIC_ADDRESS, port: 53 }));
+  dns.serveTcp(await listenTcp({ netns: net.fabric.netns, host: FABRIC_ADDRESS, port: 53 }));
+  running.proxies = net.nodes.map((n) => new KubeProxy({ netns: n.netns, log: logger('kube-proxy', { node: n.name }) }));
+  await watchServices(kc, (services, slices) => {
+    dns.update(services, slices);
+    for (const p of running.proxies) p.update(services, slices);
+  });
+
+  report({ phase: 'starting kubelets', ready: false });
+  for (const n of net.nodes) {
+    const network: PodNetwork = {
+      setupPod: async (pod) => {
+        const p = await net.addPod(n.name, pod);
+        return { netns: p.netns, ip: p.ip, hostIP: p.hostIP };
+      },
+      teardownPod: (uid) => net.removePod(uid),
+    };
+    running.kubelets.push(
+      await startKubelet({ kubeconfig: kc, nodeName: n.name, node: { ip: n.address, podCidr: n.podCIDR }, network, prober: nodeProber(n.netns), logsDir: paths.logsDir, logger: logger('kubelet') }),
+    );
+  }
+  // Each kubelet answers for the pods on its node only (undefined otherwise).
+  api.setPodLogProvider((ns, pod, opts) => {
+    for (const k of running.kubelets) {
+      const s = k.podLogs(ns, pod, opts);
+      if (s) return s;
+    }
+    return undefined;
+  });
+
+  report({ phase: 'waiting for nodes to be Ready', ready: false });
+  await waitNodesReady(kc, net.nodes.map((n) => n.name));
+  for (const p of running.proxies) await p.flush();
+  report({ phase: 'ready', ready: true, apiUrl: api.url });
+  log.info({ nodes: config.nodes, api: api.url }, 'local cluster ready');
+}
+
+/** Node objects (and pods bound to them) left in the API state by an earlier run with more nodes. */
+async function forgetVanishedNodes(kc: KubeConfig, net: ClusterNetwork): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const current = new Set(net.nodes.map((n) => n.name));
+  for (const node of (await core.listNode()).items) {
+    if (!current.has(node.metadata!.name!)) await core.deleteNode({ name: node.metadata!.name! });
+  }
+  for (const pod of (await core.listPodForAllNamespaces()).items) {
+    if (pod.spec?.nodeName && !current.has(pod.spec.nodeName)) {
+      await core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace! });
+    }
+  }
+}
+
+async function watchServices(kc: KubeConfig, onChange: (s: readonly V1Service[], e: readonly V1EndpointSlice[]) => void): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const disc = kc.makeApiClient(DiscoveryV1Api);
+  const services = makeInformer<V1Service>(kc, '/api/v1/services', () => core.listServiceForAllNamespaces());
+  const slices = makeInformer<V1EndpointSlice>(kc, '/apis/discovery.k8s.io/v1/endpointslices', () => disc.listEndpointSliceForAllNamespaces());
+  let timer: NodeJS.Timeout | undefined;
+  const changed = (): void => {
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      onChange(services.list(), slices.list());
+    }, 20);
+  };
+  for (const inf of [services, slices] as Array<Informer<any> & ObjectCache<any>>) {
+    for (const ev of ['add', 'update', 'delete'] as const) inf.on(ev, changed);
+    inf.on('error', (err: unknown) => {
+      log.warn({ err: errorMessage(err) }, 'service watch dropped; restarting');
+      setTimeout(() => void inf.start().catch(() => {}), 1000);
+    });
+    await inf.start();
+    running.informers.push(inf);
+  }
+  onChange(services.list(), slices.list());
+}
+
+async function waitNodesReady(kc: KubeConfig, names: string[]): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  for (;;) {
+    const nodes = (await core.listNode()).items;
+    const ready = nodes.filter((n) => names.includes(n.metadata!.name!) && n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    if (ready.length === names.length) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'stopping the local cluster');
+  report({ phase: 'stopping', ready: false });
+  const step = async (what: string, fn: () => Promise<unknown> | unknown): Promise<void> => {
+    try {
+      await fn();
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, `stopping ${what} failed`);
+    }
+  };
+  for (const inf of running.informers) await step('informer', () => inf.stop());
+  await Promise.all(running.kubelets.map((k) => step('kubelet', () => k.stop({ killPods: true }))));
+  await step('controllers', () => running.controllers?.stop());
+  for (const p of running.proxies) await step('kube-proxy', () => p.stop());
+  await step('dns', () => running.dns?.close());
+  await step('api server', () => running.api?.close());
+  await step('network', () => running.net?.destroy());
+  report({ phase: 'stopped', ready: false });
+  process.exit(0);
+}
+
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));
+
+start().catch(async (err: unknown) => {
+  log.error({ err: errorMessage(err), stack: (err as Error)?.stack }, 'the local cluster failed to start');
+  report({ phase: 'failed', ready: false, error: errorMessage(err) });
+  await stop('start-failure');
+});

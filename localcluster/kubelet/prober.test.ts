@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { defaultProber } from './prober.ts';
+import { defaultRunner } from './runner.ts';
+import { eventually } from '../../test/support/eventually.ts';
+import { requirePrivileges } from '../../test/support/privileged.ts';
+import { resolveImage } from '../images/index.ts';
+
+test('defaultProber without a netns: http status, tcp connect, exec exit code', async (t) => {
+  const server = http.createServer((req, res) => { res.writeHead(req.url === '/ok' && req.headers['x-probe'] === '1' ? 204 : 500); res.end(); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const port = (server.address() as net.AddressInfo).port;
+  const base = { netns: undefined, host: '127.0.0.1', port, scheme: 'HTTP' as const, timeoutMs: 1000 };
+  assert.equal(await defaultProber.http({ ...base, path: '/ok', headers: { 'x-probe': '1' } }), 204);
+  assert.equal(await defaultProber.http({ ...base, path: '/ok', headers: {} }), 500);
+  await defaultProber.tcp({ netns: undefined, host: '127.0.0.1', port, timeoutMs: 1000 });
+  const closed = net.createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const closedPort = (closed.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => closed.close(() => r()));
+  await assert.rejects(defaultProber.tcp({ netns: undefined, host: '127.0.0.1', port: closedPort, timeoutMs: 1000 }));
+  await assert.rejects(defaultProber.http({ ...base, port: closedPort, path: '/', headers: {} }));
+  assert.equal(await defaultProber.exec({ netns: undefined, argv: ['true'], timeoutMs: 2000 }), 0);
+  assert.equal(await defaultProber.exec({ netns: undefined, argv: ['sh', '-c', 'exit 4'], timeoutMs: 2000 }), 4);
+  await assert.rejects(defaultProber.exec({ netns: undefined, argv: ['sleep', '5'], timeoutMs: 200 }), { code: 'KUBELET_PROBE_TIMEOUT' });
+});
+
+test('runner and prober inside a network namespace', async (t) => {
+  if (!requirePrivileges(t)) return;
+  const ns = `kubelet-test-${randomBytes(3).toString('hex')}`;
+  assert.equal(spawnSync('ip', ['netns', 'add', ns]).status, 0);
+  t.after(() => { spawnSync('ip', ['netns', 'delete', ns]); });
+  assert.equal(spawnSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']).status, 0);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prober-ns-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const entry = resolveImage('ambient-mesh/http-echo')!;
+  const logFile = path.join(dir, 'echo.log');
+  const proc = defaultRunner.start({ netns: ns, argv: entry.argv, env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '8080' }, logFile });
+  t.after(async () => { proc.kill('SIGKILL'); await proc.exited; });
+  await eventually(() => fs.readFileSync(logFile, 'utf8').includes('listening on 127.0.0.1:8080'));
+  assert.equal(await defaultProber.http({ netns: ns, host: '127.0.0.1', port: 8080, path: '/status/202', scheme: 'HTTP', headers: {}, timeoutMs: 1000 }), 202);
+  await defaultProber.tcp({ netns: ns, host: '127.0.0.1', port: 8080, timeoutMs: 1000 });
+  await assert.rejects(defaultProber.tcp({ netns: ns, host: '127.0.0.1', port: 8081, timeoutMs: 1000 }));
+  assert.equal(await defaultProber.exec({ netns: ns, argv: ['sh', '-c', 'exit 3'], timeoutMs: 2000 }), 3);
+  proc.kill('SIGTERM');
+  assert.equal((await proc.exited).code, 0, 'sample app exits cleanly on SIGTERM inside the netns');
+});

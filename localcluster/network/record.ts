@@ -1,0 +1,159 @@
+// The crash-safe creation record, `<stateDir>/created.jsonl`: one JSON line is appended *before* the cluster
+// creates a network namespace or an /etc/netns directory, so `cleanupFromRecord` can undo everything even after a
+// `kill -9` of the daemon. Cleanup kills only processes found inside recorded namespaces (never by name).
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { run } from './exec.ts';
+import { netErr } from './errors.ts';
+
+export type RecordEntry =
+  | { kind: 'netns'; name: string }
+  /** The directory /etc/netns/<name> (resolv.conf and hosts that `ip netns exec` bind-mounts). */
+  | { kind: 'etc-netns'; name: string };
+
+export const RECORD_FILE = 'created.jsonl';
+const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+export function etcNetnsDir(name: string): string {
+  return `/etc/netns/${name}`;
+}
+
+export function netnsExists(name: string): boolean {
+  return existsSync(`/run/netns/${name}`);
+}
+
+/** Append one entry; call before creating the thing it names. */
+export function recordCreation(stateDir: string, entry: RecordEntry): void {
+  if (!NAME.test(entry.name)) throw netErr.badConfig(`refusing to record unsafe name ${JSON.stringify(entry.name)}`);
+  mkdirSync(stateDir, { recursive: true });
+  appendFileSync(join(stateDir, RECORD_FILE), JSON.stringify(entry) + '\n');
+}
+
+/** Entries in creation order; a torn last line (crash mid-write) and unknown or unsafe lines are skipped. */
+export function readRecord(stateDir: string): RecordEntry[] {
+  let text: string;
+  try {
+    text = readFileSync(join(stateDir, RECORD_FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const out: RecordEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const e = JSON.parse(line) as RecordEntry;
+      if ((e.kind === 'netns' || e.kind === 'etc-netns') && typeof e.name === 'string' && NAME.test(e.name)) out.push(e);
+    } catch {}
+  }
+  return out;
+}
+
+/** Pids inside a netns (`ip netns pids`); empty when the netns is gone. */
+export async function netnsPids(name: string): Promise<number[]> {
+  if (!netnsExists(name)) return [];
+  try {
+    const { stdout } = await run('ip', ['netns', 'pids', name]);
+    return stdout.split(/\s+/).filter(Boolean).map(Number).filter((n) => Number.isInteger(n) && n > 1);
+  } catch {
+    return [];
+  }
+}
+
+function processGroup(pid: number | 'self'): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after the parenthesised command: state ppid pgrp ...
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const pgrp = Number(rest[2]);
+    return Number.isInteger(pgrp) ? pgrp : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function signal(target: number): void {
+  try {
+    process.kill(target, 'SIGKILL');
+  } catch {}
+}
+
+/**
+ * SIGKILL every process inside `name`, and the process group of each one that leads its group (a container
+ * started detached with `ip netns exec`), never our own group. Repeats until the netns is empty (bounded).
+ * Returns the pids it signalled.
+ */
+export async function killNetnsProcesses(name: string): Promise<number[]> {
+  const own = processGroup('self');
+  const killed = new Set<number>();
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const pids = (await netnsPids(name)).filter((p) => p !== process.pid);
+    if (pids.length === 0) break;
+    for (const pid of pids) {
+      const pgid = processGroup(pid);
+      if (pgid === pid && pgid !== own && pgid > 1) signal(-pgid);
+      signal(pid);
+      killed.add(pid);
+    }
+    await sleep(25);
+  }
+  return [...killed];
+}
+
+/** Delete a netns (its veths and nftables tables go with it); a missing netns is fine. */
+export async function deleteNetns(name: string): Promise<boolean> {
+  if (!netnsExists(name)) return false;
+  try {
+    await run('ip', ['netns', 'del', name]);
+  } catch (err) {
+    if (netnsExists(name)) throw err;
+  }
+  return true;
+}
+
+export interface CleanupReport { killed: number[]; deletedNetns: string[]; removedDirs: string[] }
+
+/**
+ * Undo everything the record names, newest first: kill processes in each existing netns, delete the netns,
+ * remove the /etc/netns directories, then truncate the record. Idempotent; safe when nothing exists.
+ */
+export async function cleanupFromRecordDetailed(stateDir: string): Promise<CleanupReport> {
+  const entries = readRecord(stateDir).reverse();
+  const netns = [...new Set(entries.filter((e) => e.kind === 'netns').map((e) => e.name))];
+  const dirs = [...new Set(entries.filter((e) => e.kind === 'etc-netns').map((e) => e.name))];
+  const report: CleanupReport = { killed: [], deletedNetns: [], removedDirs: [] };
+  // kill everywhere first, so nothing restarts work in a namespace we are about to delete
+  for (const batch of chunks(netns, 16)) {
+    for (const pids of await Promise.all(batch.map(killNetnsProcesses))) report.killed.push(...pids);
+  }
+  for (const batch of chunks(netns, 16)) {
+    const deleted = await Promise.all(batch.map(deleteNetns));
+    batch.forEach((n, i) => { if (deleted[i]) report.deletedNetns.push(n); });
+  }
+  for (const name of dirs) {
+    const dir = etcNetnsDir(name);
+    if (existsSync(dir)) {
+      rmSync(dir, { recursive: true, force: true });
+      report.removedDirs.push(dir);
+    }
+  }
+  if (existsSync(join(stateDir, RECORD_FILE))) writeFileSync(join(stateDir, RECORD_FILE), '');
+  return report;
+}
+
+function chunks<T>(xs: readonly T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+/** `cleanupFromRecordDetailed`, summarised as one line for the CLI ('' when there was nothing to clean). */
+export async function cleanupFromRecord(stateDir: string): Promise<string> {
+  const r = await cleanupFromRecordDetailed(stateDir);
+  const parts: string[] = [];
+  if (r.killed.length) parts.push(`killed ${r.killed.length} process(es)`);
+  if (r.deletedNetns.length) parts.push(`deleted ${r.deletedNetns.length} network namespace(s)`);
+  if (r.removedDirs.length) parts.push(`removed ${r.removedDirs.length} /etc/netns dir(s)`);
+  return parts.join(', ');
+}
