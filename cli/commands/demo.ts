@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { clusterPaths } from '../../localcluster/paths.ts';
 import { up, readConfig } from '../../localcluster/control.ts';
-import { podNetns } from '../../localcluster/names.ts';
+import { podNetnsName } from '../../localcluster/network/index.ts';
 import { loadKubeConfig, call } from '../kube/client.ts';
 import { apply } from './objects.ts';
 import { formatColumns } from '../output.ts';
@@ -36,7 +36,7 @@ export async function demo(): Promise<number> {
   say('deploying the sample apps (namespace demo)');
   await apply(kc, manifests, undefined, { write: (s) => say(s.trim()) });
   const deadline = Date.now() + 120_000;
-  let all: Record<string, PodInfo[]> = {};
+  let all: Record<string, PodInfo[]>;
   for (;;) {
     all = { echo: await pods(kc, 'echo'), 'tcp-echo': await pods(kc, 'tcp-echo'), client: await pods(kc, 'client') };
     if (Object.values(all).every((l) => l.length > 0 && l.every((x) => x.ready))) break;
@@ -44,7 +44,7 @@ export async function demo(): Promise<number> {
     await sleep(500);
   }
   const client = all.client![0]!;
-  const inClient = (argv: string[]) => spawnSync('ip', ['netns', 'exec', podNetns(cid, client.uid), ...argv], { encoding: 'utf8', timeout: 10_000 });
+  const inClient = (argv: string[]) => spawnSync('ip', ['netns', 'exec', podNetnsName(cid, client.uid), ...argv], { encoding: 'utf8', timeout: 10_000 });
   say(`sending traffic from ${client.name} (${client.ip} on ${client.node})`);
   const rows: string[][] = [];
   const byIp = new Map([...all.echo!, ...all['tcp-echo']!].map((x) => [x.ip, x]));

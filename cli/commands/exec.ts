@@ -5,7 +5,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { call } from '../kube/client.ts';
 import { clusterPaths } from '../../localcluster/paths.ts';
 import { readConfig } from '../../localcluster/control.ts';
-import { podNetns, nodeNetns } from '../../localcluster/names.ts';
+import { podNetnsName, nodeNet } from '../../localcluster/network/index.ts';
 import { MeshError } from '../../shared/errors.ts';
 
 export async function execInPod(kc: KubeConfig, ns: string, podName: string, argv: string[]): Promise<number> {
@@ -15,7 +15,10 @@ export async function execInPod(kc: KubeConfig, ns: string, podName: string, arg
   if (!pod.spec?.nodeName || pod.status?.phase !== 'Running') {
     throw new MeshError('MESHCTL_POD_NOT_RUNNING', `pod ${ns}/${podName} is ${pod.status?.phase ?? 'unknown'}; wait until it is Running (meshctl get pods -n ${ns})`);
   }
-  const netns = pod.spec.hostNetwork ? nodeNetns(cfg.clusterId, pod.spec.nodeName) : podNetns(cfg.clusterId, pod.metadata.uid);
+  // Node names are node-<i> (localcluster/network/plan.ts); host-network pods live in the node's netns.
+  const netns = pod.spec.hostNetwork
+    ? nodeNet(cfg.clusterId, Number(String(pod.spec.nodeName).replace(/^node-/, ''))).netns
+    : podNetnsName(cfg.clusterId, pod.metadata.uid);
   const child = spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: 'inherit' });
   return await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
