@@ -20,7 +20,8 @@ export class KubeError extends MeshError {
 /** --kubeconfig, else $KUBECONFIG, else the local cluster's kubeconfig when it exists, else ~/.kube/config. */
 export function loadKubeConfig(explicit: string | undefined, localClusterKubeconfig: string): KubeConfig {
   const kc = new KubeConfig();
-  const path = explicit ?? process.env.KUBECONFIG ?? (existsSync(localClusterKubeconfig) ? localClusterKubeconfig : undefined);
+  // An empty $KUBECONFIG counts as unset, as it does for kubectl.
+  const path = explicit || process.env.KUBECONFIG || (existsSync(localClusterKubeconfig) ? localClusterKubeconfig : undefined);
   if (path) {
     if (!existsSync(path)) throw new MeshError('MESHCTL_NO_KUBECONFIG', `kubeconfig ${path} does not exist`);
     kc.loadFromFile(path);

@@ -1,7 +1,7 @@
 // Resolving what users type (`po`, `pods`, `deploy`, `authorizationpolicies`, `gateways.networking.istio.io`)
 // into a resource of the API server, from its discovery documents. resolveResource is pure.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { call } from './client.ts';
+import { call, KubeError } from './client.ts';
 import { MeshError } from '../../shared/errors.ts';
 
 export interface ResourceInfo {
@@ -71,8 +71,11 @@ export async function resourceFor(kc: KubeConfig, apiVersion: string, kind: stri
   let list;
   try {
     list = await call(kc, 'GET', path);
-  } catch {
-    throw new MeshError('MESHCTL_UNKNOWN_KIND', `the server does not serve ${apiVersion}; is the CRD installed?`);
+  } catch (err) {
+    if (err instanceof KubeError && err.status === 404) {
+      throw new MeshError('MESHCTL_UNKNOWN_KIND', `the server does not serve ${apiVersion}; is the CRD installed?`);
+    }
+    throw err;
   }
   const r = fromList(group, version, list).find((x) => x.kind === kind);
   if (!r) throw new MeshError('MESHCTL_UNKNOWN_KIND', `the server has no kind ${kind} in ${apiVersion}`);

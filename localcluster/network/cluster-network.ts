@@ -7,6 +7,7 @@ import { silent, type Logger } from '../../shared/log.ts';
 import { netErr } from './errors.ts';
 import { ipBatch, run } from './exec.ts';
 import { Ipam, loadIpam, saveIpam } from './ipam.ts';
+import { guardTableName, installRootGuard } from './root-guard.ts';
 import {
   checkClusterId, fabricBatch, fabricNet, nodeBatch, nodeNet, NODE_SYSCTL_SCRIPT, podBatch, podNetnsName,
   podNodeBatch, renderHosts, renderResolvConf, type FabricNet, type NodeNet,
@@ -76,6 +77,9 @@ export class ClusterNetwork {
     const all = [this.fabric.netns, ...this.nodes.map((n) => n.netns)];
     for (const ns of all) if (netnsExists(ns)) throw netErr.exists(ns);
     const started = performance.now();
+    // The guard first: from here on the root namespace cannot reach any cluster address (root-guard.ts).
+    recordCreation(this.stateDir, { kind: 'root-nft-table', name: guardTableName(this.clusterId) });
+    await installRootGuard(this.clusterId);
     for (const ns of all) recordCreation(this.stateDir, { kind: 'netns', name: ns });
     await ipBatch(all.map((ns) => `netns add ${ns}`));
     await ipBatch(fabricBatch(this.nodes), this.fabric.netns);

@@ -12,3 +12,4 @@ export {
 export { planServices, renderProxyRules, PROXY_TABLE, type ServicePortRule, type Backend } from './proxy-rules.ts';
 export { KubeProxy, nftApply, type KubeProxyOptions, type ScriptApplier } from './kube-proxy.ts';
 export { NetworkError } from './errors.ts';
+export { CLUSTER_RANGES, guardTableName, renderRootGuard } from './root-guard.ts';

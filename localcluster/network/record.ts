@@ -6,11 +6,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from './exec.ts';
 import { netErr } from './errors.ts';
+import { removeRootGuard } from './root-guard.ts';
 
 export type RecordEntry =
   | { kind: 'netns'; name: string }
   /** The directory /etc/netns/<name> (resolv.conf and hosts that `ip netns exec` bind-mounts). */
-  | { kind: 'etc-netns'; name: string };
+  | { kind: 'etc-netns'; name: string }
+  /** An nftables table (family inet) in the root namespace: the guard of root-guard.ts. */
+  | { kind: 'root-nft-table'; name: string };
 
 export const RECORD_FILE = 'created.jsonl';
 const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -44,7 +47,7 @@ export function readRecord(stateDir: string): RecordEntry[] {
     if (!line.trim()) continue;
     try {
       const e = JSON.parse(line) as RecordEntry;
-      if ((e.kind === 'netns' || e.kind === 'etc-netns') && typeof e.name === 'string' && NAME.test(e.name)) out.push(e);
+      if ((e.kind === 'netns' || e.kind === 'etc-netns' || e.kind === 'root-nft-table') && typeof e.name === 'string' && NAME.test(e.name)) out.push(e);
     } catch {}
   }
   return out;
@@ -112,7 +115,7 @@ export async function deleteNetns(name: string): Promise<boolean> {
   return true;
 }
 
-export interface CleanupReport { killed: number[]; deletedNetns: string[]; removedDirs: string[] }
+export interface CleanupReport { killed: number[]; deletedNetns: string[]; removedDirs: string[]; removedTables: string[] }
 
 /**
  * Undo everything the record names, newest first: kill processes in each existing netns, delete the netns,
@@ -122,7 +125,8 @@ export async function cleanupFromRecordDetailed(stateDir: string): Promise<Clean
   const entries = readRecord(stateDir).reverse();
   const netns = [...new Set(entries.filter((e) => e.kind === 'netns').map((e) => e.name))];
   const dirs = [...new Set(entries.filter((e) => e.kind === 'etc-netns').map((e) => e.name))];
-  const report: CleanupReport = { killed: [], deletedNetns: [], removedDirs: [] };
+  const tables = [...new Set(entries.filter((e) => e.kind === 'root-nft-table').map((e) => e.name))];
+  const report: CleanupReport = { killed: [], deletedNetns: [], removedDirs: [], removedTables: [] };
   // kill everywhere first, so nothing restarts work in a namespace we are about to delete
   for (const batch of chunks(netns, 16)) {
     for (const pids of await Promise.all(batch.map(killNetnsProcesses))) report.killed.push(...pids);
@@ -138,6 +142,8 @@ export async function cleanupFromRecordDetailed(stateDir: string): Promise<Clean
       report.removedDirs.push(dir);
     }
   }
+  // the guard goes last: it protects the root namespace until every cluster address is gone
+  for (const name of tables) if (await removeRootGuard(name)) report.removedTables.push(name);
   if (existsSync(join(stateDir, RECORD_FILE))) writeFileSync(join(stateDir, RECORD_FILE), '');
   return report;
 }
@@ -155,5 +161,6 @@ export async function cleanupFromRecord(stateDir: string): Promise<string> {
   if (r.killed.length) parts.push(`killed ${r.killed.length} process(es)`);
   if (r.deletedNetns.length) parts.push(`deleted ${r.deletedNetns.length} network namespace(s)`);
   if (r.removedDirs.length) parts.push(`removed ${r.removedDirs.length} /etc/netns dir(s)`);
+  if (r.removedTables.length) parts.push(`removed the root-namespace guard`);
   return parts.join(', ');
 }
