@@ -146,19 +146,28 @@ async function stop(signal: string): Promise<void> {
   stopping = true;
   log.info({ signal }, 'stopping the local cluster');
   report({ phase: 'stopping', ready: false });
-  const step = async (what: string, fn: () => Promise<unknown> | unknown): Promise<void> => {
+  // Each step is bounded, so one stuck component cannot keep the others (and the network) alive.
+  const step = async (what: string, fn: () => Promise<unknown> | unknown, limitMs = 15_000): Promise<void> => {
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await fn();
+      await Promise.race([
+        Promise.resolve().then(fn),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`gave up after ${limitMs} ms`)), limitMs))),
+      ]);
+      log.info({ step: what, ms: Math.round(performance.now() - started) }, 'stopped');
     } catch (err) {
-      log.warn({ err: errorMessage(err) }, `stopping ${what} failed`);
+      log.warn({ err: errorMessage(err), step: what }, 'stopping failed');
+    } finally {
+      clearTimeout(timer);
     }
   };
-  for (const inf of running.informers) await step('informer', () => inf.stop());
+  for (const inf of running.informers) await step('informer', () => inf.stop(), 2000);
   await Promise.all(running.kubelets.map((k) => step('kubelet', () => k.stop({ killPods: true }))));
   await step('controllers', () => running.controllers?.stop());
   for (const p of running.proxies) await step('kube-proxy', () => p.stop());
   await step('dns', () => running.dns?.close());
-  await step('api server', () => running.api?.close());
+  await step('api server', () => running.api?.close(), 5000);
   await step('network', () => running.net?.destroy());
   report({ phase: 'stopped', ready: false });
   process.exit(0);

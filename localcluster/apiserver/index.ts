@@ -112,6 +112,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     key: pki.serving.keyPem, cert: pki.serving.certPem, ca: pki.ca.certPem, requestCert: true, rejectUnauthorized: false,
   }, handler);
   server.keepAliveTimeout = 60_000;
+  // Every raw connection, own or attached: closeAllConnections() only knows sockets that got as far as an HTTP
+  // request, so idle TLS connections would otherwise keep close() waiting forever.
+  const sockets = new Set<Socket>();
+  server.on('connection', (sock: Socket) => {
+    sockets.add(sock);
+    sock.once('close', () => sockets.delete(sock));
+  });
   server.on('clientError', (err, sock) => { log.debug({ err: err.message }, 'client error'); sock.destroy(); });
   // Listeners the daemon opened elsewhere (e.g. 10.100.0.1:6443 in the fabric netns); they stay the daemon's to close.
   const attached: [NetServer, (sock: Socket) => void][] = [];
@@ -147,6 +154,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const sock of sockets) sock.destroy();
       });
       persister.flush();
     },

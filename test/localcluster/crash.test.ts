@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { requirePrivileges } from '../support/privileged.ts';
 import { eventually } from '../support/eventually.ts';
 import { Meshctl, netnsOf } from '../support/meshctl.ts';
@@ -47,10 +48,13 @@ test('meshctl down after a killed meshctl up leaves no netns, /etc/netns entry o
   process.kill(daemonPid, 'SIGKILL');
   await eventually(() => !alive(daemonPid), 10_000);
   assert.ok(netnsOf(cid).length >= 3, 'the crash left namespaces behind, as a crash would');
+  assert.match(spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' }).stdout, new RegExp(`localcluster-guard-${cid}\\b`));
 
   await m.ok(['down'], { timeoutMs: 60_000 });
   assert.deepEqual(netnsOf(cid), []);
   assert.equal(alive(containerPid), false, 'the container process was killed');
+  const tables = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' }).stdout;
+  assert.doesNotMatch(tables, new RegExp(`localcluster-guard-${cid}\\b`), 'the root-namespace guard table is removed');
   const etc = existsSync('/etc/netns') ? readdirSync('/etc/netns').filter((d) => d.startsWith(`${cid}-`)) : [];
   assert.deepEqual(etc, []);
 });
