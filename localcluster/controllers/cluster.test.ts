@@ -3,7 +3,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -12,14 +11,8 @@ import { eventually } from '../../test/support/eventually.ts';
 import { startApiServer, type ApiServer } from '../apiserver/index.ts';
 import { startKubelet, type Kubelet } from '../kubelet/index.ts';
 import { startControllers, type Controllers } from './index.ts';
+import { freePort } from '../../test/support/ports.ts';
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 describe('api server + controllers + kubelet', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-test-'));

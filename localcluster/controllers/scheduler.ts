@@ -2,7 +2,7 @@
 // whose labels satisfy the pod's nodeSelector and required node affinity, fewest pods first
 // (ties by name). Pods that fit nowhere get PodScheduled=False/Unschedulable, once.
 import type { V1Node, V1NodeSelectorTerm, V1Pod } from '@kubernetes/client-node';
-import { isTerminal, isTerminating, labelsMatch } from './util.ts';
+import { expressionMatches, isTerminal, isTerminating, labelsMatch } from './util.ts';
 
 export type SchedulingAction =
   | { kind: 'bind'; namespace: string; pod: string; node: string }
@@ -14,17 +14,7 @@ export function isNodeReady(n: V1Node): boolean {
 
 function termMatches(term: V1NodeSelectorTerm, n: V1Node): boolean {
   const labels = n.metadata?.labels ?? {};
-  return (term.matchExpressions ?? []).every((e) => {
-    const has = Object.hasOwn(labels, e.key);
-    const v = labels[e.key];
-    switch (e.operator) {
-      case 'In': return has && (e.values ?? []).includes(v as string);
-      case 'NotIn': return !has || !(e.values ?? []).includes(v as string);
-      case 'Exists': return has;
-      case 'DoesNotExist': return !has;
-      default: return false;
-    }
-  }) && (term.matchFields ?? []).every((f) => f.key !== 'metadata.name' || (f.operator === 'In') === (f.values ?? []).includes(n.metadata?.name ?? ''));
+  return (term.matchExpressions ?? []).every((e) => expressionMatches(e, labels)) && (term.matchFields ?? []).every((f) => f.key !== 'metadata.name' || (f.operator === 'In') === (f.values ?? []).includes(n.metadata?.name ?? ''));
 }
 
 export function podFitsNode(pod: V1Pod, n: V1Node): boolean {

@@ -40,17 +40,20 @@ export function labelsMatch(selector: Record<string, string> | undefined, labels
 export function selectorMatches(sel: V1LabelSelector | undefined, labels: Record<string, string> | undefined): boolean {
   if (!sel) return false;
   if (!labelsMatch(sel.matchLabels, labels)) return false;
-  return (sel.matchExpressions ?? []).every((e) => {
-    const has = labels !== undefined && Object.hasOwn(labels, e.key);
-    const v = labels?.[e.key];
-    switch (e.operator) {
-      case 'In': return has && (e.values ?? []).includes(v as string);
-      case 'NotIn': return !has || !(e.values ?? []).includes(v as string);
-      case 'Exists': return has;
-      case 'DoesNotExist': return !has;
-      default: return false;
-    }
-  });
+  return (sel.matchExpressions ?? []).every((e) => expressionMatches(e, labels));
+}
+
+/** One set-based requirement (In, NotIn, Exists, DoesNotExist): label selectors and node selector terms share it. */
+export function expressionMatches(e: { key: string; operator: string; values?: string[] }, labels: Record<string, string> | undefined): boolean {
+  const has = labels !== undefined && Object.hasOwn(labels, e.key);
+  const v = labels?.[e.key];
+  switch (e.operator) {
+    case 'In': return has && (e.values ?? []).includes(v as string);
+    case 'NotIn': return !has || !(e.values ?? []).includes(v as string);
+    case 'Exists': return has;
+    case 'DoesNotExist': return !has;
+    default: return false;
+  }
 }
 
 export function controllerRef(obj: { metadata?: { ownerReferences?: V1OwnerReference[] } }): V1OwnerReference | undefined {

@@ -111,10 +111,3 @@ test('tcp-echo takes a lone prefix argument and the port from $PORT', async (t) 
   sock.end();
   await stopApp(app);
 });
-
-test('sleeper stays up until signalled', async (t) => {
-  const app = await startApp(t, 'curlimages/curl', { HOSTNAME: 'client' });
-  assert.match(app.line, /sleeper running as client/);
-  assert.equal(app.child.exitCode, null);
-  await stopApp(app);
-});

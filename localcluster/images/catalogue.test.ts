@@ -17,7 +17,7 @@ test('imageRepository strips registry, tag and digest', () => {
 });
 
 test('resolveImage maps known images to their app and defaults', () => {
-  const cases: Array<{ image: string; app?: string; env?: Record<string, string>; args?: string[] }> = [
+  const cases: Array<{ image: string; app?: string; argv?: string[]; env?: Record<string, string>; args?: string[] }> = [
     { image: 'ambient-mesh/http-echo:latest', app: 'http-echo.ts' },
     { image: 'docker.io/kennethreitz/httpbin', app: 'http-echo.ts', env: { PORT: '80' } },
     { image: 'mccutchen/go-httpbin:v2', app: 'http-echo.ts' },
@@ -25,13 +25,15 @@ test('resolveImage maps known images to their app and defaults', () => {
     { image: 'istio/examples-helloworld-v2', app: 'versioned.ts', env: { VERSION: 'v2', PORT: '5000' } },
     { image: 'ambient-mesh/versioned', app: 'versioned.ts' },
     { image: 'istio/tcp-echo-server:1.3', app: 'tcp-echo.ts', args: ['9000', 'hello'] },
-    { image: 'curlimages/curl', app: 'sleeper.ts' },
-    { image: 'alpine:3.20', app: 'sleeper.ts' },
+    { image: 'curlimages/curl', argv: ['sleep', 'infinity'] },
+    { image: 'alpine:3.20', argv: ['sleep', 'infinity'] },
+    { image: 'ambient-mesh/curl:dev', argv: ['sleep', 'infinity'] },
     { image: 'nginx' },
     { image: 'example.com/unknown/thing:1' },
   ];
   for (const c of cases) {
     const got = resolveImage(c.image);
+    if (c.argv) { assert.deepEqual(got?.argv, c.argv, c.image); continue; }
     if (!c.app) { assert.equal(got, undefined, c.image); continue; }
     assert.ok(got, c.image);
     assert.equal(got.argv[0], process.execPath, c.image);

@@ -1,5 +1,7 @@
 // The sample-image catalogue: maps container image references (ignoring registry and tag) to the
-// TypeScript sample apps in ./apps, run with this project's Node (process.execPath). The kubelet
+// TypeScript sample apps in ./apps, run with this project's Node (process.execPath), or, for client
+// images that only need to stay up for `meshctl exec`, to `sleep infinity` (a Node process per idle
+// client pod would make pod start-up CPU-bound: 100 pods took 14.7 s with one, see bench/). The kubelet
 // uses it when a container has no `command`: `argv` plays the image's ENTRYPOINT, `defaultArgs`
 // its CMD (replaced by the container's `args`), `defaultEnv` its ENV (overridden by the pod's env).
 import { fileURLToPath } from 'node:url';
@@ -11,12 +13,17 @@ export interface ImageEntry {
 }
 
 interface CatalogueApp {
-  app: string;
+  /** A sample app in ./apps, run with this project's Node … */
+  app?: string;
+  /** … or a plain command from the host. */
+  command?: string[];
   defaultArgs?: string[];
   defaultEnv?: Record<string, string>;
 }
 
 const appsDir = fileURLToPath(new URL('./apps/', import.meta.url));
+
+const idle = ['sleep', 'infinity'];
 
 /** Image repository (no registry, no tag) → sample app. */
 const images: Record<string, CatalogueApp> = {
@@ -28,10 +35,10 @@ const images: Record<string, CatalogueApp> = {
   'istio/examples-helloworld-v2': { app: 'versioned.ts', defaultEnv: { VERSION: 'v2', PORT: '5000' } },
   'ambient-mesh/tcp-echo': { app: 'tcp-echo.ts' },
   'istio/tcp-echo-server': { app: 'tcp-echo.ts', defaultArgs: ['9000', 'hello'] },
-  'ambient-mesh/curl': { app: 'sleeper.ts' },
-  'curlimages/curl': { app: 'sleeper.ts' },
-  'busybox': { app: 'sleeper.ts' },
-  'alpine': { app: 'sleeper.ts' },
+  'ambient-mesh/curl': { command: idle },
+  'curlimages/curl': { command: idle },
+  'busybox': { command: idle },
+  'alpine': { command: idle },
 };
 
 /**
@@ -57,7 +64,7 @@ export function imageRepository(image: string): string {
 export function resolveImage(image: string): ImageEntry | undefined {
   const found = images[imageRepository(image)];
   if (!found) return undefined;
-  const entry: ImageEntry = { argv: [process.execPath, appsDir + found.app] };
+  const entry: ImageEntry = { argv: found.command ? [...found.command] : [process.execPath, appsDir + found.app] };
   if (found.defaultArgs) entry.defaultArgs = [...found.defaultArgs];
   if (found.defaultEnv) entry.defaultEnv = { ...found.defaultEnv };
   return entry;

@@ -3,7 +3,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -12,6 +11,7 @@ import { silent } from '../../shared/log.ts';
 import { eventually } from '../../test/support/eventually.ts';
 import { startApiServer, type ApiServer } from '../apiserver/index.ts';
 import { startKubelet, type Kubelet, type PodNetwork } from './index.ts';
+import { freePort } from '../../test/support/ports.ts';
 
 class FakeNetwork implements PodNetwork {
   readonly setups: string[] = [];
@@ -26,13 +26,6 @@ class FakeNetwork implements PodNetwork {
   async teardownPod(uid: string) { this.teardowns.push(uid); }
 }
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
 const cond = (p: k8s.V1Pod, type: string): string | undefined => p.status?.conditions?.find((c) => c.type === type)?.status;
