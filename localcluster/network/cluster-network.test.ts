@@ -126,13 +126,14 @@ test('cleanupFromRecord after a simulated crash kills processes and removes ever
   assert.ok(report.killed.length >= 1, 'processes in the pod netns were killed');
   assert.ok(report.deletedNetns.includes(podNetns));
   assert.ok(report.deletedNetns.includes(`${clusterId}-fabric`));
+  assert.deepEqual(report.removedTables, [`localcluster-guard-${clusterId}`], 'the root-namespace guard goes too');
   assert.doesNotMatch(netnsList(), new RegExp(clusterId));
   assert.equal(existsSync(`/etc/netns/${podNetns}`), false);
   await eventually(() => child.exitCode !== null || child.signalCode !== null);
   assert.equal(existsSync(`/proc/${leaderPid}/cmdline`) && readFileSync(`/proc/${leaderPid}/cmdline`, 'utf8').includes('sleep'), false);
   assert.deepEqual(readRecord(stateDir), []);
   const again = await cleanupFromRecordDetailed(stateDir);
-  assert.deepEqual(again, { killed: [], deletedNetns: [], removedDirs: [] });
+  assert.deepEqual(again, { killed: [], deletedNetns: [], removedDirs: [], removedTables: [] });
 });
 
 test('adding pods is fast (reported, not asserted)', async (t) => {

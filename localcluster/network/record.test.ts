@@ -28,7 +28,7 @@ test('cleanup of a record whose things are all gone removes nothing and truncate
   const dir = stateDir(t);
   recordCreation(dir, { kind: 'netns', name: 'tnothere-pod-00000000' });
   recordCreation(dir, { kind: 'etc-netns', name: 'tnothere-pod-00000000' });
-  assert.deepEqual(await cleanupFromRecordDetailed(dir), { killed: [], deletedNetns: [], removedDirs: [] });
+  assert.deepEqual(await cleanupFromRecordDetailed(dir), { killed: [], deletedNetns: [], removedDirs: [], removedTables: [] });
   assert.equal(readFileSync(join(dir, RECORD_FILE), 'utf8'), '');
   assert.equal(await cleanupFromRecord(join(dir, 'never-created')), '');
 });
