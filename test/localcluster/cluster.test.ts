@@ -95,6 +95,19 @@ test('local cluster: meshctl up, kubectl, pods across nodes through a Service na
     assert.ok(log.includes(client.status.podIP), `web log names the client IP ${client.status.podIP}:\n${log}`);
   });
 
+  await t.test('a hostNetwork pod runs in its node netns with the node IP and still resolves Services', async () => {
+    await m.ok(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: hostpod, namespace: shop}\nspec:\n  nodeName: node-1\n  hostNetwork: true\n  containers:\n  - {name: c, image: busybox}\n' });
+    const pod = await eventually(async () => {
+      const p = JSON.parse(await m.ok(['get', 'pod', 'hostpod', '-n', 'shop', '-o', 'json']));
+      return p.status?.phase === 'Running' ? p : undefined;
+    }, 30_000, 300);
+    const node = JSON.parse(await m.ok(['get', 'node', 'node-1', '-o', 'json']));
+    const nodeIP = node.status.addresses.find((a: any) => a.type === 'InternalIP').address;
+    assert.equal(pod.status.podIP, nodeIP);
+    const r = await m.run(['exec', '-n', 'shop', 'hostpod', '--', 'curl', '-sS', '--max-time', '10', '-o', '/dev/null', '-w', '%{http_code}', 'http://web.shop.svc.cluster.local/']);
+    assert.equal(r.stdout, '200', r.stderr);
+  });
+
   await t.test('exec passes the exit code through', async () => {
     const r = await m.run(['exec', '-n', 'shop', 'client', '--', 'sh', '-c', 'exit 7']);
     assert.equal(r.code, 7);
