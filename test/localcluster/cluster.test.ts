@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { requirePrivileges } from '../support/privileged.ts';
 import { eventually } from '../support/eventually.ts';
 import { Meshctl, netnsOf } from '../support/meshctl.ts';
@@ -26,7 +27,7 @@ spec:
       - name: web
         image: python
         command: [python3, -m, http.server, "8000"]
-        readinessProbe: {tcpSocket: {port: 8000}, periodSeconds: 1}
+        readinessProbe: {httpGet: {path: /, port: 8000}, periodSeconds: 1}
 ---
 apiVersion: v1
 kind: Service
@@ -125,6 +126,14 @@ test('local cluster: meshctl up, kubectl, pods across nodes through a Service na
     const r = m.kubectl(['delete', 'pod', 'client', '-n', 'shop']);
     assert.equal(r.code, 0, r.stderr);
     await eventually(() => netnsOf(cid).length === before - 1, 30_000);
+  });
+
+  await t.test('nothing in the root namespace sent a packet to a cluster address', () => {
+    // The guard table rejects and counts such packets (localcluster/network/root-guard.ts); probes, DNS,
+    // kube-proxy and exec above must all have stayed inside the cluster's namespaces.
+    const r = spawnSync('nft', ['list', 'table', 'inet', `localcluster-guard-${cid}`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /counter packets 0 bytes 0 reject/);
   });
 
   await t.test('down removes every namespace of the cluster', async () => {
