@@ -1,0 +1,162 @@
+// The controller as one object: informers → pipeline → delta ADS, the CA, both on one TLS gRPC server
+// (istiod's 15012), plus the debug/metrics/readiness HTTP endpoint (istiod's 15014). It serves only once
+// every informer has synced, so a ztunnel never sees a half-built mesh.
+import * as grpc from '@grpc/grpc-js';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { logger, type Logger } from '../shared/log.ts';
+import { errorMessage } from '../shared/errors.ts';
+import { createCa, type Ca } from './ca/index.ts';
+import { tokenReviewAuthenticator } from './ca/authn.ts';
+import { createDeltaAds, type DeltaAds } from './xds/index.ts';
+import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL, decodeAddress, decodeAuthorization, ipString } from './proto/index.ts';
+import { startWatches, meshKinds, type Watches } from './kube/watch.ts';
+import { Pipeline, type PolicyVerdict } from './pipeline.ts';
+
+export interface ControllerOptions {
+  kubeconfig: KubeConfig;
+  namespace?: string; // istio-system
+  trustDomain?: string; // cluster.local
+  clusterId?: string; // Kubernetes
+  network?: string;
+  host?: string; // 127.0.0.1
+  grpcPort?: number; // 15012
+  debugPort?: number; // 15014
+  debounceMs?: number; // 100
+  caAudience?: string; // istio-ca
+  log?: Logger;
+}
+
+export interface Controller {
+  grpcPort: number;
+  debugPort: number;
+  rootCertPem: string;
+  /** The DNS name the serving certificate carries (clients connecting by IP set it as the TLS server name). */
+  serverName: string;
+  ads: DeltaAds;
+  ca: Ca;
+  close(): Promise<void>;
+}
+
+// JSON for humans: IP bytes as dotted strings, other bytes as base64.
+function readable(_k: string, v: unknown): unknown {
+  if (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) {
+    const bytes = Buffer.from((v as { data: number[] }).data);
+    return bytes.length === 4 || bytes.length === 16 ? ipString(bytes) : bytes.toString('base64');
+  }
+  return v;
+}
+
+export async function startController(o: ControllerOptions): Promise<Controller> {
+  const log = o.log ?? logger('controller');
+  const namespace = o.namespace ?? 'istio-system';
+  const trustDomain = o.trustDomain ?? 'cluster.local';
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const ca = await createCa({ kubeconfig: o.kubeconfig, namespace, trustDomain, audience: o.caAudience ?? 'istio-ca', registry, log: log.child({ part: 'ca' }) });
+  const authenticate = tokenReviewAuthenticator(o.kubeconfig, o.caAudience ?? 'istio-ca');
+  const ads = createDeltaAds({
+    debounceMs: o.debounceMs ?? 100,
+    registry,
+    log: log.child({ part: 'xds' }),
+    authenticate: async (call) => {
+      const who = await authenticate(call.metadata);
+      return { id: `${who.namespace}/${who.serviceAccount}${who.pod ? `/${who.pod.name}` : ''}` };
+    },
+  });
+
+  const statusWriter = policyStatusWriter(o.kubeconfig, log);
+  const pipeline = new Pipeline({
+    clusterId: o.clusterId ?? 'Kubernetes', trustDomain, network: o.network ?? '', rootNamespace: namespace,
+    sink: ads, log: log.child({ part: 'index' }), onVerdicts: statusWriter,
+  });
+  const watches: Watches = startWatches(o.kubeconfig, meshKinds(o.kubeconfig), (kind, type, obj) => pipeline.event(kind, type, obj), log.child({ part: 'watch' }));
+  await watches.synced;
+  pipeline.flush();
+  log.info('all informers synced; serving');
+
+  const serving = ca.issueServingCert([`istiod.${namespace}.svc`, `istiod.${namespace}.svc.cluster.local`, 'istiod', 'localhost']);
+  const server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000 });
+  server.addService(ads.definition, ads.service);
+  server.addService(ca.service.definition, ca.service.implementation);
+  const credentials = grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(serving.chainPem), private_key: Buffer.from(serving.keyPem) }], false);
+  const host = o.host ?? '127.0.0.1';
+  const grpcPort = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${o.grpcPort ?? 15012}`, credentials, (err, port) => (err ? reject(err) : resolve(port))),
+  );
+
+  const debug: HttpServer = createServer((req, res) => {
+    const send = (code: number, body: unknown, type = 'application/json'): void => {
+      res.writeHead(code, { 'content-type': type });
+      res.end(type === 'application/json' ? JSON.stringify(body, readable, 2) : String(body));
+    };
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/ready') return send(200, 'ready\n', 'text/plain');
+    if (path === '/metrics') {
+      void registry.metrics().then((m) => send(200, m, registry.contentType), (err) => send(500, errorMessage(err), 'text/plain'));
+      return;
+    }
+    if (path === '/debug/addresses') {
+      return send(200, [...ads.resources(ADDRESS_TYPE_URL)].map(([name, r]) => ({ name, version: r.version, address: decodeAddress(r.resource) })));
+    }
+    if (path === '/debug/authorizations') {
+      return send(200, [...ads.resources(AUTHORIZATION_TYPE_URL)].map(([name, r]) => ({ name, version: r.version, authorization: decodeAuthorization(r.resource) })));
+    }
+    if (path === '/debug/connections') return send(200, ads.connectedClients());
+    send(404, { error: `no such endpoint ${path}; try /debug/addresses, /debug/authorizations, /debug/connections, /metrics, /ready` });
+  });
+  const debugPort = await new Promise<number>((resolve) => debug.listen(o.debugPort ?? 15014, host, () => resolve((debug.address() as AddressInfo).port)));
+  log.info({ grpcPort, debugPort }, 'controller serving xDS and CA');
+
+  return {
+    grpcPort, debugPort, rootCertPem: ca.rootCertPem, serverName: `istiod.${namespace}.svc`, ads, ca,
+    async close() {
+      pipeline.stop();
+      await watches.stop();
+      ads.close();
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.forceShutdown(), 2000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      debug.closeAllConnections();
+      await new Promise<void>((resolve) => debug.close(() => resolve()));
+    },
+  };
+}
+
+const groups: Record<PolicyVerdict['kind'], { group: string; plural: string }> = {
+  AuthorizationPolicy: { group: 'security.istio.io', plural: 'authorizationpolicies' },
+  PeerAuthentication: { group: 'security.istio.io', plural: 'peerauthentications' },
+};
+
+/**
+ * Writes Istio's `ZtunnelAccepted` condition on policies whose verdict changed. A failed write is logged and
+ * not retried until the verdict changes again. (Not leader-elected yet: see the issue notes.)
+ */
+function policyStatusWriter(kc: KubeConfig, log: Logger): (v: PolicyVerdict[]) => void {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  return (verdicts) => {
+    for (const v of verdicts) {
+      const g = groups[v.kind];
+      const condition = {
+        type: 'ZtunnelAccepted',
+        status: v.status.accepted ? 'True' : 'False',
+        reason: v.status.reason,
+        message: v.status.message,
+        observedGeneration: v.generation,
+        lastTransitionTime: new Date().toISOString(),
+      };
+      void api
+        .patchNamespacedCustomObjectStatus(
+          { group: g.group, version: 'v1', namespace: v.namespace, plural: g.plural, name: v.name, body: { status: { conditions: [condition] } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        )
+        .catch((err: unknown) => log.warn({ policy: `${v.namespace}/${v.name}`, err: errorMessage(err) }, 'cannot write policy status'));
+    }
+  };
+}

@@ -1,0 +1,141 @@
+// The controller's pipeline: Kubernetes events → the ambient index (Workloads, Services) and the policy
+// conversion (Authorizations) → the delta ADS store. Only projected resources are compared, so an event
+// that changes nothing a ztunnel sees pushes nothing; bursts of events are flushed together.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from '../shared/log.ts';
+import { AmbientIndex, type InputKind, type AmbientOptions } from './ambient/index.ts';
+import {
+  convertAuthorizationPolicy, convertPeerAuthentication, policiesForWorkload, staticStrictPolicy,
+  type PolicyResource, type PolicyStatus,
+} from './policy/index.ts';
+import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL, encodeAddress, encodeAuthorization } from './proto/index.ts';
+import type { EventType } from './kube/watch.ts';
+
+/** What the pipeline needs from the xDS server. */
+export interface ResourceSink {
+  update(typeUrl: string, upserts: ReadonlyArray<{ name: string; resource: Buffer }>, removals: readonly string[]): string[];
+}
+
+export interface PolicyVerdict {
+  kind: 'AuthorizationPolicy' | 'PeerAuthentication';
+  namespace: string;
+  name: string;
+  generation?: number;
+  status: PolicyStatus;
+}
+
+export interface PipelineOptions extends AmbientOptions {
+  rootNamespace: string;
+  sink: ResourceSink;
+  log: Logger;
+  /** Called after a flush with the verdict of every policy whose verdict changed (the status writer). */
+  onVerdicts?: (v: PolicyVerdict[]) => void;
+  /** Quiet period before a flush (default 10 ms; the xDS server debounces pushes on top). */
+  flushDelayMs?: number;
+}
+
+const indexKinds = new Set<string>(['Pod', 'Service', 'Namespace', 'Node', 'ServiceEntry', 'WorkloadEntry', 'Gateway']);
+const key = (o: KubernetesObject): string => (o.metadata?.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : String(o.metadata?.name));
+
+export class Pipeline {
+  readonly index: AmbientIndex;
+  readonly #o: PipelineOptions;
+  readonly #authorizationPolicies = new Map<string, PolicyResource>();
+  readonly #peerAuthentications = new Map<string, PolicyResource>();
+  #policiesDirty = false;
+  #timer: NodeJS.Timeout | undefined;
+  /** Names of Authorizations currently published. */
+  #published = new Set<string>();
+  /** Last verdict per policy key, so status is written only when it changes. */
+  readonly #verdicts = new Map<string, string>();
+
+  constructor(o: PipelineOptions) {
+    this.#o = o;
+    const policies = {
+      authorizationPolicies: [] as PolicyResource[],
+      peerAuthentications: [] as PolicyResource[],
+    };
+    this.index = new AmbientIndex({
+      clusterId: o.clusterId, trustDomain: o.trustDomain, network: o.network, domainSuffix: o.domainSuffix, log: o.log,
+      policies: (ns, labels) => {
+        policies.authorizationPolicies = [...this.#authorizationPolicies.values()];
+        policies.peerAuthentications = [...this.#peerAuthentications.values()];
+        return policiesForWorkload(labels, ns, policies, { rootNamespace: o.rootNamespace });
+      },
+    });
+  }
+
+  event(kind: string, type: EventType, obj: KubernetesObject): void {
+    if (indexKinds.has(kind)) {
+      if (type === 'delete') this.index.remove(kind as InputKind, key(obj));
+      else this.index.upsert(kind as InputKind, obj as never);
+    } else if (kind === 'AuthorizationPolicy' || kind === 'PeerAuthentication') {
+      const map = kind === 'AuthorizationPolicy' ? this.#authorizationPolicies : this.#peerAuthentications;
+      if (type === 'delete') map.delete(key(obj));
+      else map.set(key(obj), obj as PolicyResource);
+      this.#policiesDirty = true;
+    } else {
+      return; // watched for later issues (routes, destination rules …): nothing for ztunnel yet
+    }
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    this.#timer ??= setTimeout(() => {
+      this.#timer = undefined;
+      this.flush();
+    }, this.#o.flushDelayMs ?? 10);
+  }
+
+  /** Push everything that changed since the last flush. */
+  flush(): void {
+    if (this.#policiesDirty) {
+      this.#policiesDirty = false;
+      this.#publishPolicies();
+      this.index.policiesChanged(); // the projected Workloads are compared: only real changes go out
+    }
+    const upserts: Array<{ name: string; resource: Buffer }> = [];
+    const removals: string[] = [];
+    for (const name of this.index.changes()) {
+      const a = this.index.get(name);
+      if (a) upserts.push({ name, resource: encodeAddress(a) });
+      else removals.push(name);
+    }
+    if (upserts.length || removals.length) this.#o.sink.update(ADDRESS_TYPE_URL, upserts, removals);
+  }
+
+  #publishPolicies(): void {
+    const opts = { rootNamespace: this.#o.rootNamespace };
+    const desired = new Map<string, Buffer>();
+    const verdicts: PolicyVerdict[] = [];
+    const convert = (kind: PolicyVerdict['kind'], p: PolicyResource): void => {
+      const c = kind === 'AuthorizationPolicy'
+        ? convertAuthorizationPolicy(p, opts)
+        : convertPeerAuthentication(p, { ...opts, peerAuthentications: [...this.#peerAuthentications.values()] });
+      if (c.authorization && c.resourceName) desired.set(c.resourceName, encodeAuthorization(c.authorization));
+      if (!c.status.accepted) this.#o.log.warn({ kind, policy: `${p.metadata.namespace}/${p.metadata.name}`, reason: c.status.reason, message: c.status.message }, 'policy not applied as written');
+      const k = `${kind}/${p.metadata.namespace}/${p.metadata.name}`;
+      const fingerprint = JSON.stringify([c.status, (p.metadata as { generation?: number }).generation]);
+      if (this.#verdicts.get(k) !== fingerprint) {
+        this.#verdicts.set(k, fingerprint);
+        verdicts.push({ kind, namespace: p.metadata.namespace, name: p.metadata.name, generation: (p.metadata as { generation?: number }).generation, status: c.status });
+      }
+    };
+    for (const p of this.#authorizationPolicies.values()) convert('AuthorizationPolicy', p);
+    for (const p of this.#peerAuthentications.values()) convert('PeerAuthentication', p);
+    if (this.#peerAuthentications.size > 0) {
+      const s = staticStrictPolicy(opts);
+      desired.set(s.resourceName, encodeAuthorization(s.authorization));
+    }
+    const live = new Set([...this.#authorizationPolicies.keys()].map((k) => `AuthorizationPolicy/${k}`).concat([...this.#peerAuthentications.keys()].map((k) => `PeerAuthentication/${k}`)));
+    for (const k of this.#verdicts.keys()) if (!live.has(k)) this.#verdicts.delete(k);
+    const removals = [...this.#published].filter((n) => !desired.has(n));
+    this.#o.sink.update(AUTHORIZATION_TYPE_URL, [...desired].map(([name, resource]) => ({ name, resource })), removals);
+    this.#published = new Set(desired.keys());
+    if (verdicts.length) this.#o.onVerdicts?.(verdicts);
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+}

@@ -1,0 +1,160 @@
+// Pure per-stream, per-type-URL state of the delta xDS protocol: subscriptions, what the client has
+// (acknowledged name → version), the one response in flight, and what the client rejected. No I/O:
+// the server feeds requests in and asks for the next response plan.
+
+/** A response sent and not yet ACKed/NACKed: name → version sent, or null for a removal. */
+export interface InFlight {
+  readonly nonce: string;
+  readonly resources: ReadonlyMap<string, string | null>;
+}
+
+export interface TypeState {
+  /** The first request for this type has been seen. */
+  readonly started: boolean;
+  readonly wildcard: boolean;
+  /** Explicit subscriptions (besides wildcard). */
+  readonly subscribed: ReadonlySet<string>;
+  /** What the client has: name → version it acknowledged (or reported in initial_resource_versions). */
+  readonly known: ReadonlyMap<string, string>;
+  /** What the client rejected: name → version (null = a removal); not resent until it changes. */
+  readonly rejected: ReadonlyMap<string, string | null>;
+  readonly inFlight: InFlight | undefined;
+  /** The next response must be sent even if empty (first request, new explicit subscriptions). */
+  readonly mustRespond: boolean;
+  /** Newly subscribed names: sent even if the client claims the same version. */
+  readonly forced: ReadonlySet<string>;
+}
+
+export interface TypeRequest {
+  resourceNamesSubscribe: readonly string[];
+  resourceNamesUnsubscribe: readonly string[];
+  initialResourceVersions: Readonly<Record<string, string>>;
+  responseNonce: string;
+  errorDetail?: { code?: number; message?: string } | undefined | null;
+}
+
+export type RequestOutcome =
+  | { kind: 'initial' }
+  | { kind: 'ack'; acked: InFlight }
+  | { kind: 'nack'; nacked: InFlight; message: string }
+  /** A nonce that is not the one in flight (an old response): only subscription changes apply. */
+  | { kind: 'stale' }
+  /** No nonce: a subscription change. */
+  | { kind: 'subscription' };
+
+export interface ResponsePlan {
+  upserts: string[];
+  removals: string[];
+}
+
+export const WILDCARD = '*';
+
+export function initialTypeState(): TypeState {
+  return {
+    started: false, wildcard: false, subscribed: new Set(), known: new Map(), rejected: new Map(),
+    inFlight: undefined, mustRespond: false, forced: new Set(),
+  };
+}
+
+/** Apply one DeltaDiscoveryRequest for this type. */
+export function applyRequest(state: TypeState, req: TypeRequest): { state: TypeState; outcome: RequestOutcome } {
+  const subscribed = new Set(state.subscribed);
+  const forced = new Set(state.forced);
+  const known = new Map(state.known);
+  let rejected = state.rejected;
+  let { wildcard, mustRespond, inFlight } = state;
+  let outcome: RequestOutcome;
+
+  if (!state.started) {
+    // Legacy wildcard: a first request naming nothing subscribes to everything.
+    wildcard = req.resourceNamesSubscribe.length === 0 || req.resourceNamesSubscribe.includes(WILDCARD);
+    for (const [name, version] of Object.entries(req.initialResourceVersions)) known.set(name, version);
+    mustRespond = true;
+    outcome = { kind: 'initial' };
+  } else if (req.responseNonce === '') {
+    outcome = { kind: 'subscription' };
+  } else if (!inFlight || req.responseNonce !== inFlight.nonce) {
+    outcome = { kind: 'stale' };
+  } else if (req.errorDetail && (req.errorDetail.code || req.errorDetail.message)) {
+    const r = new Map(rejected);
+    for (const [name, version] of inFlight.resources) r.set(name, version);
+    rejected = r;
+    outcome = { kind: 'nack', nacked: inFlight, message: req.errorDetail.message ?? '' };
+    inFlight = undefined;
+  } else {
+    const r = new Map(rejected);
+    for (const [name, version] of inFlight.resources) {
+      if (version === null) known.delete(name);
+      else known.set(name, version);
+      r.delete(name);
+    }
+    rejected = r;
+    outcome = { kind: 'ack', acked: inFlight };
+    inFlight = undefined;
+  }
+
+  for (const name of req.resourceNamesSubscribe) {
+    if (name === WILDCARD) {
+      wildcard = true;
+      continue;
+    }
+    subscribed.add(name);
+    if (!state.started && known.has(name)) continue; // reconnect: the client already has it
+    forced.add(name);
+    mustRespond = true;
+  }
+  for (const name of req.resourceNamesUnsubscribe) {
+    if (name === WILDCARD) {
+      wildcard = false;
+      continue;
+    }
+    subscribed.delete(name);
+    forced.delete(name);
+    known.delete(name); // the client dropped it; no removal notice owed
+  }
+  return { state: { started: true, wildcard, subscribed, known, rejected, inFlight, mustRespond, forced }, outcome };
+}
+
+/**
+ * What to send next for this type, given the store's current name → version and a per-client
+ * visibility predicate; undefined when nothing is owed or a response is already in flight.
+ */
+export function planResponse(
+  state: TypeState,
+  current: ReadonlyMap<string, { readonly version: string }>,
+  visible: (name: string) => boolean = () => true,
+): ResponsePlan | undefined {
+  if (!state.started || state.inFlight) return undefined;
+  const wanted = (name: string): boolean => (state.wildcard || state.subscribed.has(name)) && current.has(name) && visible(name);
+  const upserts: string[] = [];
+  const removals: string[] = [];
+  for (const [name, { version }] of current) {
+    if (!wanted(name)) continue;
+    if (state.forced.has(name)) upserts.push(name);
+    else if (state.known.get(name) !== version && state.rejected.get(name) !== version) upserts.push(name);
+  }
+  for (const name of state.known.keys()) {
+    if (wanted(name)) continue;
+    if (state.rejected.has(name) && state.rejected.get(name) === null) continue;
+    removals.push(name);
+  }
+  // Explicitly subscribed names that do not exist (for this client): say so with a removal.
+  for (const name of state.forced) {
+    if (!wanted(name) && !state.known.has(name)) removals.push(name);
+  }
+  if (upserts.length === 0 && removals.length === 0 && !state.mustRespond) return undefined;
+  return { upserts: upserts.sort(), removals: removals.sort() };
+}
+
+/** Record that a response for `plan` went out under `nonce`. */
+export function markSent(
+  state: TypeState,
+  nonce: string,
+  plan: ResponsePlan,
+  current: ReadonlyMap<string, { readonly version: string }>,
+): TypeState {
+  const resources = new Map<string, string | null>();
+  for (const name of plan.upserts) resources.set(name, current.get(name)?.version ?? null);
+  for (const name of plan.removals) resources.set(name, null);
+  return { ...state, inFlight: { nonce, resources }, mustRespond: false, forced: new Set() };
+}
