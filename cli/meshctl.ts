@@ -7,6 +7,7 @@ import { logs } from './commands/logs.ts';
 import { clusterUp, clusterDown, clusterStatus, kubeconfigPath } from './commands/cluster.ts';
 import { execInPod } from './commands/exec.ts';
 import { demo } from './commands/demo.ts';
+import { ztunnelConfig } from './commands/ztunnel-config.ts';
 import { clusterPaths } from '../localcluster/paths.ts';
 import { MeshError } from '../shared/errors.ts';
 
@@ -26,6 +27,10 @@ Objects (any cluster, by kubeconfig):
   label KIND NAME k=v k2- … [-n NS] [--overwrite]
   logs [-n NS] POD [-c CONTAINER] [-f] [--tail N]
   exec [-n NS] POD -- CMD …      run CMD in the pod's network namespace, with its DNS (local cluster)
+
+Mesh:
+  ztunnel-config workloads|services|policies [-o json] [--controller URL]
+                                 what the controller serves to ztunnels (from its debug endpoint)
 
 Global: --kubeconfig PATH (else $KUBECONFIG, else the local cluster's), MESHCTL_HOME (state dir)
 `;
@@ -82,6 +87,10 @@ const commands: Record<string, Command> = {
       const tail = str(p, 'tail');
       await logs(kube(p), str(p, 'namespace') ?? 'default', pod, { container: str(p, 'container'), follow: bool(p, 'follow'), tail: tail === undefined ? undefined : Number(tail) }, process.stdout);
     },
+  },
+  'ztunnel-config': {
+    flags: { output: { type: 'string', short: 'o' }, controller: { type: 'string' }, node: { type: 'string' } },
+    run: (p) => ztunnelConfig(p.positionals[0], str(p, 'output'), str(p, 'controller')),
   },
   exec: {
     flags: { ...kubeFlags, container: { type: 'string', short: 'c' } },

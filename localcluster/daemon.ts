@@ -15,6 +15,7 @@ import { startApiServer, type ApiServer } from './apiserver/index.ts';
 import { startControllers, type Controllers } from './controllers/index.ts';
 import { startKubelet, nodeProber, type Kubelet, type PodNetwork } from './kubelet/index.ts';
 import { DnsServer } from './dns/index.ts';
+import { startController, type Controller } from '../controller/controller.ts';
 
 const log = logger('daemon');
 const { values } = parseArgs({ options: { dir: { type: 'string' } } });
@@ -35,6 +36,7 @@ interface Running {
   kubelets: Kubelet[];
   proxies: KubeProxy[];
   dns?: DnsServer;
+  controller?: Controller;
   informers: Array<Informer<KubernetesObject>>;
 }
 const running: Running = { kubelets: [], proxies: [], informers: [] };
@@ -88,7 +90,15 @@ async function start(): Promise<void> {
   report({ phase: 'waiting for nodes to be Ready', ready: false });
   await waitNodesReady(kc, net.nodes.map((n) => n.name));
   for (const p of running.proxies) await p.flush();
-  report({ phase: 'ready', ready: true, apiUrl: api.url });
+
+  // Interim (until deploy/ installs it as a Deployment, issue 6): the mesh controller runs in the daemon,
+  // serving xDS + CA and its debug endpoint on loopback.
+  report({ phase: 'starting the mesh controller', ready: false });
+  const ctl = (running.controller = await startController({ kubeconfig: kc, host: '127.0.0.1', grpcPort: 0, debugPort: 0, log: logger('controller') }));
+  report({
+    phase: 'ready', ready: true, apiUrl: api.url,
+    controllerDebugUrl: `http://127.0.0.1:${ctl.debugPort}`, controllerGrpc: `127.0.0.1:${ctl.grpcPort}`,
+  });
   log.info({ nodes: config.nodes, api: api.url }, 'local cluster ready');
 }
 
@@ -162,6 +172,7 @@ async function stop(signal: string): Promise<void> {
       clearTimeout(timer);
     }
   };
+  await step('mesh controller', () => running.controller?.close(), 5000);
   for (const inf of running.informers) await step('informer', () => inf.stop(), 2000);
   await Promise.all(running.kubelets.map((k) => step('kubelet', () => k.stop({ killPods: true }))));
   await step('controllers', () => running.controllers?.stop());
