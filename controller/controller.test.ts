@@ -138,7 +138,18 @@ test('controller: xDS over TLS with a ztunnel token — full state, one incremen
   assert.match(rejected.message, /action|PERMIT/i);
   assert.deepEqual([...ctl.ads.resources(AUTHZ).keys()], ['shop/allow-shop'], 'valid config untouched');
 
-  // 6. A stream without a valid token is refused.
+  // 6. Every watch drops abruptly (informers error, re-list, resume): no push storm — the next push is
+  //    exactly the next real change.
+  const before = s.got(ADDR).length;
+  api.dropWatches({ abrupt: true });
+  await new Promise((r) => setTimeout(r, 1500)); // the watch layer resumes after ~500 ms backoff
+  await core.patchNamespacedPod({ name: 'web-1', namespace: 'shop', body: { metadata: { labels: { version: 'v3' } } } }, merge);
+  const afterDrop = await eventually(() => s.got(ADDR)[before], 15_000);
+  assert.deepEqual(afterDrop.resources.map((r) => r.name), ['Kubernetes//Pod/shop/web-1']);
+  assert.equal(decodeAddress(afterDrop.resources[0]!.resource!.value).workload?.canonicalRevision, 'v3');
+  assert.equal(s.got(ADDR).length, before + 1);
+
+  // 7. A stream without a valid token is refused.
   const bad = open('not-a-token');
   bad.send({ typeUrl: ADDR });
   const err = await eventually(() => bad.error(), 10_000);

@@ -4,7 +4,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, Counter, collectDefaultMetrics } from 'prom-client';
+import { hostname } from 'node:os';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { logger, type Logger } from '../shared/log.ts';
 import { errorMessage } from '../shared/errors.ts';
@@ -14,6 +15,7 @@ import { createDeltaAds, type DeltaAds } from './xds/index.ts';
 import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL, decodeAddress, decodeAuthorization, ipString } from './proto/index.ts';
 import { startWatches, meshKinds, type Watches } from './kube/watch.ts';
 import { Pipeline, type PolicyVerdict } from './pipeline.ts';
+import { startLeaderElection, type LeaderElection } from './kube/leader.ts';
 
 export interface ControllerOptions {
   kubeconfig: KubeConfig;
@@ -67,10 +69,20 @@ export async function startController(o: ControllerOptions): Promise<Controller>
     },
   });
 
-  const statusWriter = policyStatusWriter(o.kubeconfig, log);
+  const rejections = new Counter({ name: 'mesh_controller_config_rejections_total', help: 'Policies not applied as written, by kind and reason', labelNames: ['kind', 'reason'], registers: [registry] });
+  const status = policyStatusWriter(o.kubeconfig, log);
+  // Only the leader writes status, so two replicas can run; a new leader rewrites the latest verdicts.
+  const election: LeaderElection = startLeaderElection({
+    kubeconfig: o.kubeconfig, namespace, name: 'ambient-controller-status', identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
+    log: log.child({ part: 'leader' }), onChange: (leader) => leader && status.writeAll(),
+  });
   const pipeline = new Pipeline({
     clusterId: o.clusterId ?? 'Kubernetes', trustDomain, network: o.network ?? '', rootNamespace: namespace,
-    sink: ads, log: log.child({ part: 'index' }), onVerdicts: statusWriter,
+    sink: ads, log: log.child({ part: 'index' }),
+    onVerdicts: (vs) => {
+      for (const v of vs) if (!v.status.accepted) rejections.inc({ kind: v.kind, reason: v.status.reason });
+      status.record(vs, election.isLeader());
+    },
   });
   const watches: Watches = startWatches(o.kubeconfig, meshKinds(o.kubeconfig), (kind, type, obj) => pipeline.event(kind, type, obj), log.child({ part: 'watch' }));
   await watches.synced;
@@ -114,6 +126,7 @@ export async function startController(o: ControllerOptions): Promise<Controller>
     grpcPort, debugPort, rootCertPem: ca.rootCertPem, serverName: `istiod.${namespace}.svc`, ads, ca,
     async close() {
       pipeline.stop();
+      await election.stop();
       await watches.stop();
       ads.close();
       await new Promise<void>((resolve) => {
@@ -135,28 +148,39 @@ const groups: Record<PolicyVerdict['kind'], { group: string; plural: string }> =
 };
 
 /**
- * Writes Istio's `ZtunnelAccepted` condition on policies whose verdict changed. A failed write is logged and
- * not retried until the verdict changes again. (Not leader-elected yet: see the issue notes.)
+ * Writes Istio's `ZtunnelAccepted` condition on policies whose verdict changed, when this replica leads.
+ * The latest verdict of every policy is kept so a replica that becomes leader can write them all.
+ * A failed write is logged and retried when the verdict or the leadership changes.
  */
-function policyStatusWriter(kc: KubeConfig, log: Logger): (v: PolicyVerdict[]) => void {
+function policyStatusWriter(kc: KubeConfig, log: Logger): { record(v: PolicyVerdict[], leader: boolean): void; writeAll(): void } {
   const api = kc.makeApiClient(CustomObjectsApi);
-  return (verdicts) => {
-    for (const v of verdicts) {
-      const g = groups[v.kind];
-      const condition = {
-        type: 'ZtunnelAccepted',
-        status: v.status.accepted ? 'True' : 'False',
-        reason: v.status.reason,
-        message: v.status.message,
-        observedGeneration: v.generation,
-        lastTransitionTime: new Date().toISOString(),
-      };
-      void api
-        .patchNamespacedCustomObjectStatus(
-          { group: g.group, version: 'v1', namespace: v.namespace, plural: g.plural, name: v.name, body: { status: { conditions: [condition] } } },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        )
-        .catch((err: unknown) => log.warn({ policy: `${v.namespace}/${v.name}`, err: errorMessage(err) }, 'cannot write policy status'));
-    }
+  const latest = new Map<string, PolicyVerdict>();
+  const write = (v: PolicyVerdict): void => {
+    const g = groups[v.kind];
+    const condition = {
+      type: 'ZtunnelAccepted',
+      status: v.status.accepted ? 'True' : 'False',
+      reason: v.status.reason,
+      message: v.status.message,
+      observedGeneration: v.generation,
+      lastTransitionTime: new Date().toISOString(),
+    };
+    void api
+      .patchNamespacedCustomObjectStatus(
+        { group: g.group, version: 'v1', namespace: v.namespace, plural: g.plural, name: v.name, body: { status: { conditions: [condition] } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      )
+      .catch((err: unknown) => log.warn({ policy: `${v.namespace}/${v.name}`, err: errorMessage(err) }, 'cannot write policy status'));
+  };
+  return {
+    record(vs, leader) {
+      for (const v of vs) {
+        latest.set(`${v.kind}/${v.namespace}/${v.name}`, v);
+        if (leader) write(v);
+      }
+    },
+    writeAll() {
+      for (const v of latest.values()) write(v);
+    },
   };
 }

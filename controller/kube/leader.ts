@@ -1,0 +1,81 @@
+// Leader election on a coordination.k8s.io Lease, so two controller replicas can run and only one writes
+// status. `decideLease` is the pure decision; `startLeaderElection` renews or takes over the Lease on a timer
+// (optimistic concurrency: a conflict means someone else won this round).
+import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { Logger } from '../../shared/log.ts';
+import { errorMessage } from '../../shared/errors.ts';
+
+export type LeaseDecision = 'create' | 'renew' | 'takeover' | 'follow';
+
+export function decideLease(lease: V1Lease | undefined, me: string, nowMs: number): LeaseDecision {
+  if (!lease) return 'create';
+  const holder = lease.spec?.holderIdentity;
+  if (holder === me) return 'renew';
+  const renewed = lease.spec?.renewTime ? new Date(lease.spec.renewTime as unknown as string).getTime() : 0;
+  const durationMs = (lease.spec?.leaseDurationSeconds ?? 15) * 1000;
+  if (!holder || renewed + durationMs < nowMs) return 'takeover';
+  return 'follow';
+}
+
+export interface LeaderElection {
+  isLeader(): boolean;
+  stop(): Promise<void>;
+}
+
+export function startLeaderElection(o: {
+  kubeconfig: KubeConfig; namespace: string; name: string; identity: string; log: Logger;
+  leaseDurationSeconds?: number; retryMs?: number; onChange?: (leader: boolean) => void;
+}): LeaderElection {
+  const api = o.kubeconfig.makeApiClient(CoordinationV1Api);
+  const duration = o.leaseDurationSeconds ?? 15;
+  let leader = false;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const set = (v: boolean): void => {
+    if (v === leader) return;
+    leader = v;
+    o.log.info({ lease: `${o.namespace}/${o.name}`, identity: o.identity, leader: v }, v ? 'became leader' : 'lost leadership');
+    o.onChange?.(v);
+  };
+  const spec = (acquire: boolean, old?: V1Lease) => ({
+    holderIdentity: o.identity,
+    leaseDurationSeconds: duration,
+    renewTime: new Date() as never,
+    acquireTime: (acquire ? new Date() : old?.spec?.acquireTime ?? new Date()) as never,
+    leaseTransitions: (old?.spec?.leaseTransitions ?? 0) + (acquire && old ? 1 : 0),
+  });
+  const round = async (): Promise<void> => {
+    let lease: V1Lease | undefined;
+    try {
+      lease = await api.readNamespacedLease({ name: o.name, namespace: o.namespace });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 404) throw err;
+    }
+    const d = decideLease(lease, o.identity, Date.now());
+    if (d === 'follow') return set(false);
+    if (d === 'create') {
+      await api.createNamespacedLease({ namespace: o.namespace, body: { metadata: { name: o.name, namespace: o.namespace }, spec: spec(true) } });
+    } else {
+      await api.replaceNamespacedLease({ name: o.name, namespace: o.namespace, body: { ...lease!, spec: spec(d === 'takeover', lease) } });
+    }
+    set(true);
+  };
+  const loop = (): void => {
+    if (stopped) return;
+    round().catch((err: unknown) => {
+      // A conflict (someone else renewed first) or an unreachable API: not leader until a round succeeds.
+      o.log.debug({ err: errorMessage(err) }, 'lease round failed');
+      set(false);
+    }).finally(() => {
+      if (!stopped) timer = setTimeout(loop, o.retryMs ?? 2000);
+    });
+  };
+  loop();
+  return {
+    isLeader: () => leader,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
