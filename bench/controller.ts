@@ -57,13 +57,13 @@ async function main(): Promise<void> {
 
     // The controller as its own process, so its RSS is its own.
     t0 = performance.now();
-    controller = spawn(process.execPath, [join(repoRoot, 'controller/main.ts'), '--kubeconfig', api.kubeconfigPath, '--host', '127.0.0.1', '--grpc-port', '0', '--debug-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'info' } });
-    const ports = await new Promise<{ grpcPort: number }>((resolve, reject) => {
+    controller = spawn(process.execPath, [join(repoRoot, 'controller/main.ts'), '--kubeconfig', api.kubeconfigPath, '--host', '127.0.0.1', '--grpc-port', '0', '--debug-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'info', ...(process.env.CTRL_NODE_OPTIONS ? { NODE_OPTIONS: process.env.CTRL_NODE_OPTIONS } : {}) } });
+    const ports = await new Promise<{ grpcPort: number; debugPort: number }>((resolve, reject) => {
       controller!.once('exit', (c) => reject(new Error(`controller exited ${c}`)));
       createInterface({ input: controller!.stdout! }).on('line', (l) => {
         try {
-          const j = JSON.parse(l) as { grpcPort?: number };
-          if (j.grpcPort) resolve({ grpcPort: j.grpcPort });
+          const j = JSON.parse(l) as { grpcPort?: number; debugPort?: number };
+          if (j.grpcPort && j.debugPort) resolve({ grpcPort: j.grpcPort, debugPort: j.debugPort });
         } catch {}
       });
     });
@@ -121,6 +121,9 @@ async function main(): Promise<void> {
     rows.push(['DeltaDiscoveryResponse bytes per proxy for one pod change (target ≤ 2 KB)', `${pct(sizes, 50)} B`]);
     const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${controller.pid}/status`, 'utf8'))?.[1];
     rows.push(['controller RSS (target ≤ 200 MB)', `${(Number(rss) / 1024).toFixed(0)} MB`]);
+    const metrics = await (await fetch(`http://127.0.0.1:${ports.debugPort}/metrics`)).text();
+    const heap = /^nodejs_heap_size_used_bytes (\S+)/m.exec(metrics)?.[1];
+    rows.push(['controller V8 heap used', `${(Number(heap) / 1048576).toFixed(0)} MB`]);
     for (const end of streams) end();
   } finally {
     controller?.kill('SIGTERM');
