@@ -59,39 +59,33 @@ function sortedRecord<V>(rec: Record<string, V>): Record<string, V> {
 }
 
 /** Encode an Address. Map keys are sorted so equal objects give equal bytes (and equal xDS versions). */
+/** Encoder and decoder of one message type; `dense` decodes absent repeated/map fields as empty ones. */
+function codec<T>(type: protobuf.Type, dense = false): { encode(x: T): Buffer; decode(buf: Uint8Array): T } {
+  return {
+    encode: (x) => toBuffer(type.encode(type.fromObject(x as Record<string, unknown>)).finish()),
+    decode: (buf) => type.toObject(type.decode(buf), dense ? DENSE : SPARSE) as T,
+  };
+}
+
+const addressCodec = codec<Address>(AddressT);
+const authorizationCodec = codec<Authorization>(AuthorizationT);
+const deltaRequestCodec = codec<Partial<DeltaDiscoveryRequest>>(DeltaRequestT, true);
+const deltaResponseCodec = codec<DeltaDiscoveryResponse>(DeltaResponseT, true);
+
+/** Encode an Address. Map keys are sorted so equal objects give equal bytes (and equal xDS versions). */
 export function encodeAddress(a: Address): Buffer {
   let obj: Address = a;
   if (a.workload?.services) obj = { workload: { ...a.workload, services: sortedRecord(a.workload.services) } };
-  return toBuffer(AddressT.encode(AddressT.fromObject(obj as Record<string, unknown>)).finish());
+  return addressCodec.encode(obj);
 }
 
-export function decodeAddress(buf: Uint8Array): Address {
-  return AddressT.toObject(AddressT.decode(buf), SPARSE) as Address;
-}
-
-export function encodeAuthorization(a: Authorization): Buffer {
-  return toBuffer(AuthorizationT.encode(AuthorizationT.fromObject(a as unknown as Record<string, unknown>)).finish());
-}
-
-export function decodeAuthorization(buf: Uint8Array): Authorization {
-  return AuthorizationT.toObject(AuthorizationT.decode(buf), SPARSE) as Authorization;
-}
-
-export function encodeDeltaRequest(r: Partial<DeltaDiscoveryRequest>): Buffer {
-  return toBuffer(DeltaRequestT.encode(DeltaRequestT.fromObject(r)).finish());
-}
-
-export function decodeDeltaRequest(buf: Uint8Array): DeltaDiscoveryRequest {
-  return DeltaRequestT.toObject(DeltaRequestT.decode(buf), DENSE) as DeltaDiscoveryRequest;
-}
-
-export function encodeDeltaResponse(r: DeltaDiscoveryResponse): Buffer {
-  return toBuffer(DeltaResponseT.encode(DeltaResponseT.fromObject(r as unknown as Record<string, unknown>)).finish());
-}
-
-export function decodeDeltaResponse(buf: Uint8Array): DeltaDiscoveryResponse {
-  return DeltaResponseT.toObject(DeltaResponseT.decode(buf), DENSE) as DeltaDiscoveryResponse;
-}
+export const decodeAddress = (buf: Uint8Array): Address => addressCodec.decode(buf);
+export const encodeAuthorization = (a: Authorization): Buffer => authorizationCodec.encode(a);
+export const decodeAuthorization = (buf: Uint8Array): Authorization => authorizationCodec.decode(buf);
+export const encodeDeltaRequest = (r: Partial<DeltaDiscoveryRequest>): Buffer => deltaRequestCodec.encode(r);
+export const decodeDeltaRequest = (buf: Uint8Array): DeltaDiscoveryRequest => deltaRequestCodec.decode(buf) as DeltaDiscoveryRequest;
+export const encodeDeltaResponse = (r: DeltaDiscoveryResponse): Buffer => deltaResponseCodec.encode(r);
+export const decodeDeltaResponse = (buf: Uint8Array): DeltaDiscoveryResponse => deltaResponseCodec.decode(buf);
 
 /** grpc-js definition of envoy.service.discovery.v3.AggregatedDiscoveryService (delta method only). */
 export const adsServiceDefinition = {
