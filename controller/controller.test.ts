@@ -149,7 +149,29 @@ test('controller: xDS over TLS with a ztunnel token — full state, one incremen
   assert.equal(decodeAddress(afterDrop.resources[0]!.resource!.value).workload?.canonicalRevision, 'v3');
   assert.equal(s.got(ADDR).length, before + 1);
 
-  // 7. A stream without a valid token is refused.
+  // 7. ServiceEntry/WorkloadEntry: a valid one is served; a malformed update is rejected in status and the last
+  //    good version stays served; a malformed new one never appears.
+  const se = { group: 'networking.istio.io', version: 'v1', namespace: 'shop', plural: 'serviceentries' };
+  await crd.createNamespacedCustomObject({ ...se, body: { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'ext' }, spec: { hosts: ['api.example.com'], addresses: ['240.0.0.10'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }], location: 'MESH_EXTERNAL', resolution: 'STATIC' } } });
+  await eventually(() => ctl.ads.resources(ADDR).has('shop/api.example.com'), 10_000);
+  const servedBefore = ctl.ads.resources(ADDR).get('shop/api.example.com')!.version;
+  await crd.patchNamespacedCustomObject({ ...se, name: 'ext', body: { spec: { location: 'OUTSIDE', ports: [{ number: 99999, name: 'tls' }] } } }, merge);
+  const seRejected = await eventually(async () => {
+    const o = (await crd.getNamespacedCustomObject({ ...se, name: 'ext' })) as any;
+    return o.status?.conditions?.find((c: any) => c.type === 'Accepted' && c.status === 'False');
+  }, 10_000);
+  assert.match(seRejected.message, /spec\.ports\[0\]\.number|spec\.location/);
+  assert.equal(ctl.ads.resources(ADDR).get('shop/api.example.com')?.version, servedBefore, 'the last good ServiceEntry is still served');
+  const we = { group: 'networking.istio.io', version: 'v1', namespace: 'shop', plural: 'workloadentries' };
+  await crd.createNamespacedCustomObject({ ...we, body: { apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntry', metadata: { name: 'vm' }, spec: { labels: { app: 'vm' } } } });
+  const weRejected = await eventually(async () => {
+    const o = (await crd.getNamespacedCustomObject({ ...we, name: 'vm' })) as any;
+    return o.status?.conditions?.find((c: any) => c.type === 'Accepted' && c.status === 'False');
+  }, 10_000);
+  assert.match(weRejected.message, /spec\.address is required/);
+  assert.ok(![...ctl.ads.resources(ADDR).keys()].some((n) => n.includes('WorkloadEntry/shop/vm')));
+
+  // 8. A stream without a valid token is refused.
   const bad = open('not-a-token');
   bad.send({ typeUrl: ADDR });
   const err = await eventually(() => bad.error(), 10_000);

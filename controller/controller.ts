@@ -142,13 +142,16 @@ export async function startController(o: ControllerOptions): Promise<Controller>
   };
 }
 
-const groups: Record<PolicyVerdict['kind'], { group: string; plural: string }> = {
-  AuthorizationPolicy: { group: 'security.istio.io', plural: 'authorizationpolicies' },
-  PeerAuthentication: { group: 'security.istio.io', plural: 'peerauthentications' },
+// Policies get Istio's `ZtunnelAccepted`; ServiceEntry/WorkloadEntry an `Accepted` condition.
+const groups: Record<PolicyVerdict['kind'], { group: string; plural: string; condition: string }> = {
+  AuthorizationPolicy: { group: 'security.istio.io', plural: 'authorizationpolicies', condition: 'ZtunnelAccepted' },
+  PeerAuthentication: { group: 'security.istio.io', plural: 'peerauthentications', condition: 'ZtunnelAccepted' },
+  ServiceEntry: { group: 'networking.istio.io', plural: 'serviceentries', condition: 'Accepted' },
+  WorkloadEntry: { group: 'networking.istio.io', plural: 'workloadentries', condition: 'Accepted' },
 };
 
 /**
- * Writes Istio's `ZtunnelAccepted` condition on policies whose verdict changed, when this replica leads.
+ * Writes the verdict condition (see `groups`) on objects whose verdict changed, when this replica leads.
  * The latest verdict of every policy is kept so a replica that becomes leader can write them all.
  * A failed write is logged and retried when the verdict or the leadership changes.
  */
@@ -158,7 +161,7 @@ function policyStatusWriter(kc: KubeConfig, log: Logger): { record(v: PolicyVerd
   const write = (v: PolicyVerdict): void => {
     const g = groups[v.kind];
     const condition = {
-      type: 'ZtunnelAccepted',
+      type: g.condition,
       status: v.status.accepted ? 'True' : 'False',
       reason: v.status.reason,
       message: v.status.message,

@@ -3,7 +3,7 @@
 // that changes nothing a ztunnel sees pushes nothing; bursts of events are flushed together.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../shared/log.ts';
-import { AmbientIndex, type InputKind, type AmbientOptions } from './ambient/index.ts';
+import { AmbientIndex, validateServiceEntry, validateWorkloadEntry, type InputKind, type AmbientOptions } from './ambient/index.ts';
 import {
   convertAuthorizationPolicy, convertPeerAuthentication, policiesForWorkload, staticStrictPolicy,
   type PolicyResource, type PolicyStatus,
@@ -17,7 +17,7 @@ export interface ResourceSink {
 }
 
 export interface PolicyVerdict {
-  kind: 'AuthorizationPolicy' | 'PeerAuthentication';
+  kind: 'AuthorizationPolicy' | 'PeerAuthentication' | 'ServiceEntry' | 'WorkloadEntry';
   namespace: string;
   name: string;
   generation?: number;
@@ -66,6 +66,7 @@ export class Pipeline {
   }
 
   event(kind: string, type: EventType, obj: KubernetesObject): void {
+    if ((kind === 'ServiceEntry' || kind === 'WorkloadEntry') && type !== 'delete' && !this.#admit(kind, obj)) return;
     if (indexKinds.has(kind)) {
       if (type === 'delete') this.index.remove(kind as InputKind, key(obj));
       else this.index.upsert(kind as InputKind, obj as never);
@@ -78,6 +79,24 @@ export class Pipeline {
       return; // watched for later issues (routes, destination rules …): nothing for ztunnel yet
     }
     this.#schedule();
+  }
+
+  /**
+   * Validate a ServiceEntry/WorkloadEntry. An invalid one is not indexed: the last good version (if any) keeps
+   * being served, and the verdict goes to the status writer; a valid one is admitted.
+   */
+  #admit(kind: 'ServiceEntry' | 'WorkloadEntry', obj: KubernetesObject): boolean {
+    const spec = (obj as { spec?: unknown }).spec;
+    const status = kind === 'ServiceEntry' ? validateServiceEntry(spec) : validateWorkloadEntry(spec);
+    const meta = obj.metadata ?? {};
+    if (!status.accepted) this.#o.log.warn({ kind, name: `${meta.namespace}/${meta.name}`, message: status.message }, 'rejected invalid config; serving the last good version');
+    const k = `${kind}/${meta.namespace}/${meta.name}`;
+    const fingerprint = JSON.stringify([status, meta.generation]);
+    if (this.#verdicts.get(k) !== fingerprint && (!status.accepted || this.#verdicts.has(k))) {
+      this.#verdicts.set(k, fingerprint);
+      this.#o.onVerdicts?.([{ kind, namespace: meta.namespace ?? '', name: meta.name ?? '', generation: meta.generation, status }]);
+    }
+    return status.accepted;
   }
 
   #schedule(): void {
@@ -128,7 +147,7 @@ export class Pipeline {
       desired.set(s.resourceName, encodeAuthorization(s.authorization));
     }
     const live = new Set([...this.#authorizationPolicies.keys()].map((k) => `AuthorizationPolicy/${k}`).concat([...this.#peerAuthentications.keys()].map((k) => `PeerAuthentication/${k}`)));
-    for (const k of this.#verdicts.keys()) if (!live.has(k)) this.#verdicts.delete(k);
+    for (const k of this.#verdicts.keys()) if (k.startsWith('AuthorizationPolicy/') || k.startsWith('PeerAuthentication/')) if (!live.has(k)) this.#verdicts.delete(k);
     const removals = [...this.#published].filter((n) => !desired.has(n));
     this.#o.sink.update(AUTHORIZATION_TYPE_URL, [...desired].map(([name, resource]) => ({ name, resource })), removals);
     this.#published = new Set(desired.keys());

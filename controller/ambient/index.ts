@@ -42,3 +42,4 @@ export {
 export { fingerprint } from './fingerprint.ts';
 export type { AmbientIndexOptions, InputKind } from './ambient-index.ts';
 export { AmbientIndex, inputKey } from './ambient-index.ts';
+export { validateServiceEntry, validateWorkloadEntry, type Verdict } from './validate.ts';
