@@ -126,7 +126,14 @@ async function main(): Promise<void> {
     rows.push(['controller V8 heap used', `${(Number(heap) / 1048576).toFixed(0)} MB`]);
     for (const end of streams) end();
   } finally {
-    controller?.kill('SIGTERM');
+    // Stop the controller and wait for it (SIGKILL after 10 s) before its API server goes away.
+    if (controller && controller.exitCode === null && controller.signalCode === null) {
+      const exited = new Promise((r) => controller!.once('exit', r));
+      controller.kill('SIGTERM');
+      const timer = setTimeout(() => controller!.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
     await api.close();
     rmSync(dir, { recursive: true, force: true });
   }

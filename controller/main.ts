@@ -31,6 +31,11 @@ try {
   });
   const stop = (signal: string): void => {
     log.info({ signal }, 'stopping');
+    // A shutdown step that hangs (e.g. the API server already gone) must not keep the process alive.
+    setTimeout(() => {
+      log.error('shutdown took longer than 10 s; exiting anyway');
+      process.exit(1);
+    }, 10_000).unref();
     ctl.close().then(() => process.exit(0), () => process.exit(1));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
