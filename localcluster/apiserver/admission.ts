@@ -4,7 +4,7 @@
 // phase Pending when absent); metadata.finalizers are stored but never block deletion.
 import { randomUUID } from 'node:crypto';
 import type { KindInfo } from './kinds.ts';
-import { selectorObjectMatches } from './selectors.ts';
+import { labelSelectorMatches } from '../../shared/labels.ts';
 import { ApiError, invalid, type Cause } from './status.ts';
 
 type Obj = Record<string, any>;
@@ -222,7 +222,7 @@ function validate(kind: KindInfo, o: Obj): Cause[] {
     const labels = o.spec?.template?.metadata?.labels ?? {};
     if (!sel || (!sel.matchLabels && !sel.matchExpressions)) {
       causes.push({ field: 'spec.selector', message: 'Required value', reason: 'FieldValueRequired' });
-    } else if (!selectorObjectMatches(sel, labels)) {
+    } else if (!labelSelectorMatches(sel, labels)) {
       causes.push({ field: 'spec.template.metadata.labels', message: '`selector` does not match template `labels`', reason: 'FieldValueInvalid' });
     }
     validatePodSpec(o.spec?.template?.spec, 'spec.template.spec', causes);

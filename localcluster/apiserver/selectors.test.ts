@@ -1,7 +1,8 @@
 // Table tests for label and field selector parsing and matching.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fieldPredicate, labelPredicate, selectorObjectMatches } from './selectors.ts';
+import { fieldPredicate, labelPredicate } from './selectors.ts';
+import { labelSelectorMatches as selectorObjectMatches } from '../../shared/labels.ts';
 import { ApiError } from './status.ts';
 
 const obj = (labels: Record<string, string>) => ({ metadata: { name: 'n', namespace: 'ns', labels } });

@@ -79,17 +79,6 @@ export function labelPredicate(sel: string | undefined): Predicate | undefined {
   };
 }
 
-/** Does a LabelSelector object (matchLabels + matchExpressions) select `labels`? Used for workload validation. */
-export function selectorObjectMatches(selector: Obj | undefined, labels: Record<string, string>): boolean {
-  if (!selector) return false;
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const e of (selector.matchExpressions ?? []) as Obj[]) {
-    const op = ({ In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!exists' } as Record<string, Requirement['op']>)[e.operator];
-    if (!op || !matchesRequirement(labels, { key: e.key, op, values: e.values ?? [] })) return false;
-  }
-  return true;
-}
-
 // Field paths each kind supports beyond metadata.name / metadata.namespace (as in Kubernetes).
 const FIELDS: Record<string, Record<string, (o: Obj) => string>> = {
   Pod: {

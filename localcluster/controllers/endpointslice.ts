@@ -4,7 +4,8 @@
 // deterministic name so reconciling is an idempotent upsert. `kubernetes` (default) and `kube-dns`
 // (kube-system) point at the control-plane addresses. Managed slices nobody wants are deleted.
 import type { V1EndpointSlice, V1Pod, V1Service, V1ServicePort } from '@kubernetes/client-node';
-import { canonicalJson, isTerminal, isTerminating, isPodReady, labelsMatch, stableHash } from './util.ts';
+import { canonicalJson, isTerminal, isTerminating, isPodReady, stableHash } from './util.ts';
+import { labelsMatch } from '../../shared/labels.ts';
 
 export const serviceNameLabel = 'kubernetes.io/service-name';
 export const managedByLabel = 'endpointslice.kubernetes.io/managed-by';

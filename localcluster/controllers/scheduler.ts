@@ -2,7 +2,8 @@
 // whose labels satisfy the pod's nodeSelector and required node affinity, fewest pods first
 // (ties by name). Pods that fit nowhere get PodScheduled=False/Unschedulable, once.
 import type { V1Node, V1NodeSelectorTerm, V1Pod } from '@kubernetes/client-node';
-import { expressionMatches, isTerminal, isTerminating, labelsMatch } from './util.ts';
+import { isTerminal, isTerminating } from './util.ts';
+import { expressionMatches, labelsMatch } from '../../shared/labels.ts';
 
 export type SchedulingAction =
   | { kind: 'bind'; namespace: string; pod: string; node: string }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalJson, intOrPercent, selectorMatches, stableHash } from './util.ts';
+import { canonicalJson, intOrPercent, stableHash } from './util.ts';
+import { labelSelectorMatches as selectorMatches } from '../../shared/labels.ts';
 
 test('canonicalJson and stableHash ignore key order and undefined', () => {
   assert.equal(canonicalJson({ b: 1, a: [1, { d: undefined, c: 2 }] }), '{"a":[1,{"c":2}],"b":1}');

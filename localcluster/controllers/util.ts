@@ -1,7 +1,7 @@
 // Pure helpers shared by the controllers: template hashes, label selectors, ownership, readiness,
 // int-or-percent arithmetic.
 import { createHash } from 'node:crypto';
-import type { V1LabelSelector, V1OwnerReference, V1Pod } from '@kubernetes/client-node';
+import type { V1OwnerReference, V1Pod } from '@kubernetes/client-node';
 
 /** Deterministic JSON: object keys sorted, undefined dropped. */
 export function canonicalJson(v: unknown): string {
@@ -30,30 +30,6 @@ export function randomSuffix(): string {
   let out = '';
   for (let i = 0; i < 5; i++) out += alphabet[Math.floor(Math.random() * alphabet.length)];
   return out;
-}
-
-export function labelsMatch(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
-  return Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
-}
-
-/** Full LabelSelector (matchLabels + matchExpressions). */
-export function selectorMatches(sel: V1LabelSelector | undefined, labels: Record<string, string> | undefined): boolean {
-  if (!sel) return false;
-  if (!labelsMatch(sel.matchLabels, labels)) return false;
-  return (sel.matchExpressions ?? []).every((e) => expressionMatches(e, labels));
-}
-
-/** One set-based requirement (In, NotIn, Exists, DoesNotExist): label selectors and node selector terms share it. */
-export function expressionMatches(e: { key: string; operator: string; values?: string[] }, labels: Record<string, string> | undefined): boolean {
-  const has = labels !== undefined && Object.hasOwn(labels, e.key);
-  const v = labels?.[e.key];
-  switch (e.operator) {
-    case 'In': return has && (e.values ?? []).includes(v as string);
-    case 'NotIn': return !has || !(e.values ?? []).includes(v as string);
-    case 'Exists': return has;
-    case 'DoesNotExist': return !has;
-    default: return false;
-  }
 }
 
 export function controllerRef(obj: { metadata?: { ownerReferences?: V1OwnerReference[] } }): V1OwnerReference | undefined {
