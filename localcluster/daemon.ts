@@ -5,7 +5,8 @@
 import { writeFileSync, renameSync, readFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { KubeConfig, CoreV1Api, DiscoveryV1Api, makeInformer, type V1Service, type V1EndpointSlice, type KubernetesObject, type Informer, type ObjectCache } from '@kubernetes/client-node';
+import { KubeConfig, CoreV1Api, DiscoveryV1Api, type V1Service, type V1EndpointSlice } from '@kubernetes/client-node';
+import { startWatches, type Watches } from '../shared/kube/watch.ts';
 import { logger } from '../shared/log.ts';
 import { errorMessage } from '../shared/errors.ts';
 import { listenTcp, bindUdp } from '../shared/netsock/index.ts';
@@ -37,9 +38,9 @@ interface Running {
   proxies: KubeProxy[];
   dns?: DnsServer;
   controller?: Controller;
-  informers: Array<Informer<KubernetesObject>>;
+  watches?: Watches;
 }
-const running: Running = { kubelets: [], proxies: [], informers: [] };
+const running: Running = { kubelets: [], proxies: [] };
 
 async function start(): Promise<void> {
   mkdirSync(paths.logsDir, { recursive: true });
@@ -116,28 +117,24 @@ async function forgetVanishedNodes(kc: KubeConfig, net: ClusterNetwork): Promise
   }
 }
 
+/** Services + EndpointSlices feed DNS and every node's kube-proxy; bursts are coalesced (20 ms). */
 async function watchServices(kc: KubeConfig, onChange: (s: readonly V1Service[], e: readonly V1EndpointSlice[]) => void): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   const disc = kc.makeApiClient(DiscoveryV1Api);
-  const services = makeInformer<V1Service>(kc, '/api/v1/services', () => core.listServiceForAllNamespaces());
-  const slices = makeInformer<V1EndpointSlice>(kc, '/apis/discovery.k8s.io/v1/endpointslices', () => disc.listEndpointSliceForAllNamespaces());
   let timer: NodeJS.Timeout | undefined;
-  const changed = (): void => {
+  const snapshot = (): void => onChange(watches.list('Service') as V1Service[], watches.list('EndpointSlice') as V1EndpointSlice[]);
+  const watches = startWatches(kc, [
+    { kind: 'Service', path: '/api/v1/services', list: () => core.listServiceForAllNamespaces() as never },
+    { kind: 'EndpointSlice', path: '/apis/discovery.k8s.io/v1/endpointslices', list: () => disc.listEndpointSliceForAllNamespaces() as never },
+  ], () => {
     timer ??= setTimeout(() => {
       timer = undefined;
-      onChange(services.list(), slices.list());
+      snapshot();
     }, 20);
-  };
-  for (const inf of [services, slices] as Array<Informer<any> & ObjectCache<any>>) {
-    for (const ev of ['add', 'update', 'delete'] as const) inf.on(ev, changed);
-    inf.on('error', (err: unknown) => {
-      log.warn({ err: errorMessage(err) }, 'service watch dropped; restarting');
-      setTimeout(() => void inf.start().catch(() => {}), 1000);
-    });
-    await inf.start();
-    running.informers.push(inf);
-  }
-  onChange(services.list(), slices.list());
+  }, log.child({ part: 'service-watch' }));
+  running.watches = watches;
+  await watches.synced;
+  snapshot();
 }
 
 async function waitNodesReady(kc: KubeConfig, names: string[]): Promise<void> {
@@ -173,7 +170,7 @@ async function stop(signal: string): Promise<void> {
     }
   };
   await step('mesh controller', () => running.controller?.close(), 5000);
-  for (const inf of running.informers) await step('informer', () => inf.stop(), 2000);
+  await step('service watch', () => running.watches?.stop(), 2000);
   await Promise.all(running.kubelets.map((k) => step('kubelet', () => k.stop({ killPods: true }))));
   await step('controllers', () => running.controllers?.stop());
   for (const p of running.proxies) await step('kube-proxy', () => p.stop());

@@ -1,19 +1,9 @@
-// Informers for everything the controller derives from: one @kubernetes/client-node informer per kind,
-// the same code path for the local cluster and a real one. `synced` resolves once every informer has
-// listed; a dropped watch is restarted with backoff (client-node re-lists and reports only differences,
-// and the index compares projected resources, so a resume does not cause a push storm).
-import { CoreV1Api, DiscoveryV1Api, CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesObject, type KubernetesListObject, type Informer, type ObjectCache } from '@kubernetes/client-node';
-import type { Logger } from '../../shared/log.ts';
-import { errorMessage } from '../../shared/errors.ts';
+// The kinds the mesh controller watches (issue 3: core, discovery, Istio and Gateway API), for
+// shared/kube/watch.ts's informers.
+import { CoreV1Api, DiscoveryV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, type KubernetesListObject } from '@kubernetes/client-node';
+import type { WatchedKind } from '../../shared/kube/watch.ts';
 
-export type EventType = 'add' | 'update' | 'delete';
-
-export interface WatchedKind {
-  /** Stable key used by the index, e.g. `Pod`, `AuthorizationPolicy`. */
-  kind: string;
-  path: string;
-  list: () => Promise<KubernetesListObject<KubernetesObject>>;
-}
+export { startWatches, type EventType, type Watches, type WatchedKind } from '../../shared/kube/watch.ts';
 
 function crd(kc: KubeConfig, kind: string, group: string, version: string, plural: string): WatchedKind {
   const api = kc.makeApiClient(CustomObjectsApi);
@@ -51,43 +41,3 @@ export function meshKinds(kc: KubeConfig): WatchedKind[] {
   ];
 }
 
-export interface Watches {
-  /** Resolves once every informer has completed its first list. */
-  synced: Promise<void>;
-  list(kind: string): readonly KubernetesObject[];
-  stop(): Promise<void>;
-}
-
-export function startWatches(
-  kc: KubeConfig,
-  kinds: WatchedKind[],
-  onEvent: (kind: string, type: EventType, obj: KubernetesObject) => void,
-  log: Logger,
-): Watches {
-  const informers = new Map<string, Informer<KubernetesObject> & ObjectCache<KubernetesObject>>();
-  let stopped = false;
-  const starts: Array<Promise<void>> = [];
-  for (const w of kinds) {
-    const inf = makeInformer<KubernetesObject>(kc, w.path, w.list);
-    informers.set(w.kind, inf);
-    for (const type of ['add', 'update', 'delete'] as const) inf.on(type, (obj) => onEvent(w.kind, type, obj));
-    let backoff = 500;
-    inf.on('error', (err: unknown) => {
-      if (stopped) return;
-      log.warn({ kind: w.kind, err: errorMessage(err), retryMs: backoff }, 'watch dropped; resuming');
-      setTimeout(() => {
-        if (!stopped) inf.start().then(() => (backoff = 500), () => {});
-      }, backoff);
-      backoff = Math.min(backoff * 2, 30_000);
-    });
-    starts.push(inf.start());
-  }
-  return {
-    synced: Promise.all(starts).then(() => undefined),
-    list: (kind) => informers.get(kind)?.list() ?? [],
-    async stop() {
-      stopped = true;
-      await Promise.all([...informers.values()].map((i) => i.stop()));
-    },
-  };
-}
