@@ -43,6 +43,8 @@ export class Pipeline {
   readonly #authorizationPolicies = new Map<string, PolicyResource>();
   readonly #peerAuthentications = new Map<string, PolicyResource>();
   #policiesDirty = false;
+  /** The policy maps as lists, rebuilt once per policy change (not once per workload derived). */
+  #policyLists: { authorizationPolicies: PolicyResource[]; peerAuthentications: PolicyResource[] } = { authorizationPolicies: [], peerAuthentications: [] };
   #timer: NodeJS.Timeout | undefined;
   /** Names of Authorizations currently published. */
   #published = new Set<string>();
@@ -51,17 +53,9 @@ export class Pipeline {
 
   constructor(o: PipelineOptions) {
     this.#o = o;
-    const policies = {
-      authorizationPolicies: [] as PolicyResource[],
-      peerAuthentications: [] as PolicyResource[],
-    };
     this.index = new AmbientIndex({
       clusterId: o.clusterId, trustDomain: o.trustDomain, network: o.network, domainSuffix: o.domainSuffix, log: o.log,
-      policies: (ns, labels) => {
-        policies.authorizationPolicies = [...this.#authorizationPolicies.values()];
-        policies.peerAuthentications = [...this.#peerAuthentications.values()];
-        return policiesForWorkload(labels, ns, policies, { rootNamespace: o.rootNamespace });
-      },
+      policies: (ns, labels) => policiesForWorkload(labels, ns, this.#policyLists, { rootNamespace: o.rootNamespace }),
     });
   }
 
@@ -110,6 +104,7 @@ export class Pipeline {
   flush(): void {
     if (this.#policiesDirty) {
       this.#policiesDirty = false;
+      this.#policyLists = { authorizationPolicies: [...this.#authorizationPolicies.values()], peerAuthentications: [...this.#peerAuthentications.values()] };
       this.#publishPolicies();
       this.index.policiesChanged(); // the projected Workloads are compared: only real changes go out
     }
@@ -130,7 +125,7 @@ export class Pipeline {
     const convert = (kind: PolicyVerdict['kind'], p: PolicyResource): void => {
       const c = kind === 'AuthorizationPolicy'
         ? convertAuthorizationPolicy(p, opts)
-        : convertPeerAuthentication(p, { ...opts, peerAuthentications: [...this.#peerAuthentications.values()] });
+        : convertPeerAuthentication(p, { ...opts, peerAuthentications: this.#policyLists.peerAuthentications });
       if (c.authorization && c.resourceName) desired.set(c.resourceName, encodeAuthorization(c.authorization));
       if (!c.status.accepted) this.#o.log.warn({ kind, policy: `${p.metadata.namespace}/${p.metadata.name}`, reason: c.status.reason, message: c.status.message }, 'policy not applied as written');
       const k = `${kind}/${p.metadata.namespace}/${p.metadata.name}`;
