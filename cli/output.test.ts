@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatTable, age, formatColumns, type Table } from './output.ts';
+import { formatTable, formatColumns, type Table } from './output.ts';
 
 test('columns are aligned and the last one is not padded', () => {
   assert.equal(formatColumns(['NAME', 'AGE'], [['a', '1s'], ['longer', '2m']]), 'NAME     AGE\na        1s\nlonger   2m');
@@ -17,11 +17,3 @@ test('priority columns only with -o wide; -A adds NAMESPACE', () => {
   assert.equal(formatTable(table, { wide: true }), 'NAME    STATUS    IP\nweb-1   Running   10.244.1.5');
   assert.equal(formatTable(table, { withNamespace: true }), 'NAMESPACE   NAME    STATUS\ndemo        web-1   Running');
 });
-
-const ages: Array<[number, string]> = [[5, '5s'], [119, '119s'], [200, '3m20s'], [1800, '30m'], [4 * 3600, '4h'], [3 * 86400, '3d']];
-for (const [secs, want] of ages) {
-  test(`age of ${secs}s is ${want}`, () => {
-    const now = Date.parse('2026-01-01T00:00:00Z');
-    assert.equal(age(new Date(now - secs * 1000).toISOString(), now), want);
-  });
-}

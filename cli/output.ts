@@ -32,19 +32,6 @@ function cell(v: unknown): string {
   return String(v);
 }
 
-/** Kubernetes-style age: 45s, 3m12s, 5h, 2d. */
-export function age(created: string | undefined, now = Date.now()): string {
-  if (!created) return '<unknown>';
-  const s = Math.max(0, Math.floor((now - Date.parse(created)) / 1000));
-  if (s < 120) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 10) return `${m}m${s % 60}s`;
-  if (m < 180) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h`;
-  return `${Math.floor(h / 24)}d`;
-}
-
 export function toYaml(obj: unknown): string {
   return stringify(obj, { lineWidth: 0 });
 }
