@@ -12,7 +12,7 @@ import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kuberne
 import { startApiServer } from '../localcluster/apiserver/index.ts';
 import { repoRoot } from '../localcluster/paths.ts';
 import { silent } from '../shared/log.ts';
-import { AdsClient, ADDRESS_TYPE_URL, encodeDeltaResponse, type DeltaDiscoveryResponse } from '../controller/proto/index.ts';
+import { AdsClient, ADDRESS_TYPE_URL, encodeDeltaResponse, type DeltaDiscoveryResponse } from '../shared/proto/index.ts';
 
 const PODS = Number(process.env.BENCH_PODS ?? 2000);
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 1000);

@@ -12,7 +12,7 @@ import { startApiServer } from '../localcluster/apiserver/index.ts';
 import { silent } from '../shared/log.ts';
 import { eventually } from '../test/support/eventually.ts';
 import { startController } from './controller.ts';
-import { AdsClient, ADDRESS_TYPE_URL as ADDR, AUTHORIZATION_TYPE_URL as AUTHZ, decodeAddress, type DeltaDiscoveryResponse, type DeltaDiscoveryRequest } from './proto/index.ts';
+import { AdsClient, ADDRESS_TYPE_URL as ADDR, AUTHORIZATION_TYPE_URL as AUTHZ, decodeAddress, type DeltaDiscoveryResponse, type DeltaDiscoveryRequest } from '../shared/proto/index.ts';
 
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 

@@ -12,7 +12,7 @@ import { errorMessage } from '../shared/errors.ts';
 import { createCa, type Ca } from './ca/index.ts';
 import { tokenReviewAuthenticator } from './ca/authn.ts';
 import { createDeltaAds, type DeltaAds } from './xds/index.ts';
-import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL, decodeAddress, decodeAuthorization, ipString } from './proto/index.ts';
+import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL, decodeAddress, decodeAuthorization, ipString } from '../shared/proto/index.ts';
 import { startWatches, meshKinds, type Watches } from './kube/watch.ts';
 import { Pipeline, type PolicyVerdict } from './pipeline.ts';
 import { startLeaderElection, type LeaderElection } from './kube/leader.ts';

@@ -8,7 +8,7 @@ import {
   convertAuthorizationPolicy, convertPeerAuthentication, policiesForWorkload, staticStrictPolicy,
   type PolicyResource, type PolicyStatus,
 } from './policy/index.ts';
-import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL, encodeAddress, encodeAuthorization } from './proto/index.ts';
+import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL, encodeAddress, encodeAuthorization } from '../shared/proto/index.ts';
 import type { EventType } from './kube/watch.ts';
 
 /** What the pipeline needs from the xDS server. */

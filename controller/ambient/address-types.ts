@@ -1,6 +1,6 @@
-// The istio.workload shapes this folder produces: the project's proto types (controller/proto), narrowed so that
+// The istio.workload shapes this folder produces: the project's proto types (shared/proto), narrowed so that
 // every field a derivation always sets is required — consumers need no `?.` on what is always there.
-import type * as proto from '../proto/index.ts';
+import type * as proto from '../../shared/proto/index.ts';
 
 export type {
   GatewayAddress,
@@ -17,7 +17,7 @@ export type {
   TunnelProtocol,
   WorkloadStatus,
   WorkloadType,
-} from '../proto/index.ts';
+} from '../../shared/proto/index.ts';
 
 export type Workload = proto.Workload &
   Required<

@@ -1,7 +1,7 @@
 // Textual IP addresses → raw network-order bytes (4 or 16), the form istio.workload carries them in.
 // The conversion itself is proto/ip.ts's; the index wants "not an IP" as undefined rather than an error.
 import { isIP } from 'node:net';
-import { ipBytes } from '../proto/ip.ts';
+import { ipBytes } from '../../shared/proto/ip.ts';
 
 /** Raw bytes of an IPv4/IPv6 literal (a `%zone` suffix is ignored), or undefined when `s` is not one. */
 export function ipToBytes(s: string): Uint8Array | undefined {

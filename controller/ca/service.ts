@@ -13,7 +13,7 @@ import type { CaMetrics } from './metrics.ts';
 import type { ServiceAccountRef } from './identity.ts';
 import type { Logger } from '../../shared/log.ts';
 
-export const CA_PROTO = fileURLToPath(new URL('../proto/ca.proto', import.meta.url));
+export const CA_PROTO = fileURLToPath(new URL('../../shared/proto/ca.proto', import.meta.url));
 export const IMPERSONATED_IDENTITY = 'ImpersonatedIdentity';
 
 /** Decoded request, as @grpc/proto-loader yields it with the options below. */

@@ -1,14 +1,14 @@
 // Owns the shapes policy conversion reads and writes: the istio.security.Authorization message
-// (re-exported from controller/proto/types.ts), the Kubernetes resources it reads (loosely typed:
+// (re-exported from shared/proto/types.ts), the Kubernetes resources it reads (loosely typed:
 // the spec is parsed, never trusted), and the result of a conversion.
 
 export type {
   AuthorizationScope as Scope, AuthorizationAction as Action, StringMatch, CidrAddress as Address, Match, Clause, Rule,
-} from '../proto/types.ts';
-import type { Authorization as WireAuthorization } from '../proto/types.ts';
+} from '../../shared/proto/types.ts';
+import type { Authorization as WireAuthorization } from '../../shared/proto/types.ts';
 
 /**
- * istio.security.Authorization as pushed (controller/proto/types.ts, ztunnel's naming: rules → clauses
+ * istio.security.Authorization as pushed (shared/proto/types.ts, ztunnel's naming: rules → clauses
  * → matches). Rules are OR-ed, a rule's clauses AND-ed, a clause's matches OR-ed; an empty Match or a
  * Rule with no clauses matches every connection; an ALLOW policy with no rules allows nothing.
  * `dryRun` is Istio's `dry_run` (istio/istio#58657); it is only set when the caller says the wire

@@ -1,9 +1,9 @@
 // Round-trips converted policies through the project's istio.security.Authorization codec
-// (controller/proto), so every field we emit exists on the wire under the name we use.
+// (shared/proto), so every field we emit exists on the wire under the name we use.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeAuthorization, encodeAuthorization } from '../proto/index.ts';
+import { decodeAuthorization, encodeAuthorization } from '../../shared/proto/index.ts';
 import { convertAuthorizationPolicy, convertPeerAuthentication, staticStrictPolicy } from './index.ts';
 import type { Authorization } from './index.ts';
 

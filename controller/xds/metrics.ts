@@ -1,6 +1,6 @@
 // Prometheus metrics of the delta ADS server, under istiod's names so existing dashboards apply.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL } from '../proto/index.ts';
+import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL } from '../../shared/proto/index.ts';
 
 export interface XdsMetrics {
   connected: Gauge;

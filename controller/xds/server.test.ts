@@ -8,7 +8,7 @@ import { silent } from '../../shared/log.ts';
 import {
   AdsClient, ADDRESS_TYPE_URL as ADDR, AUTHORIZATION_TYPE_URL as AUTHZ, encodeAddress, encodeAuthorization, decodeAddress,
   type DeltaDiscoveryRequest, type DeltaDiscoveryResponse,
-} from '../proto/index.ts';
+} from '../../shared/proto/index.ts';
 import { createDeltaAds, startXdsServer, type DeltaAds, type DeltaAdsOptions } from './index.ts';
 
 const workload = (uid: string, sa = 'default') => ({ name: uid, resource: encodeAddress({ workload: { uid, serviceAccount: sa } }) });

@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import { logger, type Logger } from '../../shared/log.ts';
 import { errorMessage } from '../../shared/errors.ts';
-import { adsServiceDefinition, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse } from '../proto/index.ts';
+import { adsServiceDefinition, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse } from '../../shared/proto/index.ts';
 import { ResourceStore, type ResourceUpsert, type StoredResource } from './store.ts';
 import { applyRequest, initialTypeState, markSent, planResponse, type TypeState } from './state.ts';
 import { createXdsMetrics, metricType, type XdsMetrics } from './metrics.ts';

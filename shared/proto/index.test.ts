@@ -1,4 +1,4 @@
-// Round-trip and wire-format tests for controller/proto: encode → decode is identity, and field
+// Round-trip and wire-format tests for shared/proto: encode → decode is identity, and field
 // numbers on the wire are Istio's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Face of controller/proto: loads the mesh's .proto files (protobufjs), encodes/decodes the xDS
+// Face of shared/proto: loads the mesh's .proto files (protobufjs), encodes/decodes the xDS
 // resources, names their type URLs, and defines the delta ADS gRPC service for grpc-js.
 import { dirname, join, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
