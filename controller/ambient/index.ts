@@ -14,8 +14,8 @@ export type {
 export type { AmbientOptions, Gateway, ServiceEntry, ServiceEntryPort, WorkloadEntry, WorkloadEntrySpec } from './inputs.ts';
 export type { Lookups, ResolvedOptions } from './lookups.ts';
 export { resolveOptions, staticLookups } from './lookups.ts';
-export type { CaptureDecision, CaptureReason } from './enrolment.ts';
-export { captureDecision, podHasWorkload, podIPs, podReady } from './enrolment.ts';
+export type { CaptureDecision, CaptureReason } from '../../shared/ambient/enrolment.ts';
+export { captureDecision, podHasWorkload, podIPs, podReady } from '../../shared/ambient/enrolment.ts';
 export { canonicalService, selectsNonEmpty, workloadName } from './labels.ts';
 export { hostAddressToBytes, ipToBytes } from './ip.ts';
 export type { GatewayLookup, TrafficType, WaypointBinding, WaypointRef } from './waypoints.ts';

@@ -2,15 +2,10 @@
 // owner references, canonical service name/revision.
 import type { V1Pod } from '@kubernetes/client-node';
 
-export const DATAPLANE_MODE = 'istio.io/dataplane-mode';
-export const USE_WAYPOINT = 'istio.io/use-waypoint';
-export const USE_WAYPOINT_NAMESPACE = 'istio.io/use-waypoint-namespace';
-export const WAYPOINT_FOR = 'istio.io/waypoint-for';
-export const SIDECAR_STATUS = 'sidecar.istio.io/status';
-export const GATEWAY_NAME = 'gateway.networking.k8s.io/gateway-name';
-export const TRAFFIC_DISTRIBUTION = 'networking.istio.io/traffic-distribution';
-export const WAYPOINT_CLASS = 'istio-waypoint';
-export const HBONE_PORT = 15008;
+export {
+  DATAPLANE_MODE, USE_WAYPOINT, USE_WAYPOINT_NAMESPACE, WAYPOINT_FOR, SIDECAR_STATUS, GATEWAY_NAME, TRAFFIC_DISTRIBUTION,
+  WAYPOINT_CLASS, HBONE_PORT,
+} from '../../shared/ambient/keys.ts';
 
 export type Labels = Record<string, string> | undefined;
 

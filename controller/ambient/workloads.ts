@@ -2,7 +2,7 @@
 // including which Services (and ServiceEntries) select them and on which ports.
 import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { Locality, PortList, Workload } from './address-types.ts';
-import { captureDecision, podHasWorkload, podIPs, podReady } from './enrolment.ts';
+import { captureDecision, podHasWorkload, podIPs, podReady } from '../../shared/ambient/enrolment.ts';
 import type { ServiceEntry, WorkloadEntry, WorkloadEntrySpec } from './inputs.ts';
 import { ipToBytes } from './ip.ts';
 import { DATAPLANE_MODE, canonicalService, selectsNonEmpty, workloadName } from './labels.ts';

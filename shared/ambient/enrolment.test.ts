@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { captureDecision, podHasWorkload, podReady } from './enrolment.ts';
-import { namespace, pod, type PodInit } from './fixtures.ts';
+import { namespace, pod, type PodInit } from '../../controller/ambient/fixtures.ts';
 
 const ambientNs = namespace('default', { 'istio.io/dataplane-mode': 'ambient' });
 const plainNs = namespace('default');

@@ -1,6 +1,6 @@
 // Enrolment: whether a pod is in the ambient mesh (captured by its node's ztunnel) and whether it yields a Workload.
 import type { V1Namespace, V1Pod } from '@kubernetes/client-node';
-import { DATAPLANE_MODE, SIDECAR_STATUS } from './labels.ts';
+import { DATAPLANE_MODE, SIDECAR_STATUS } from './keys.ts';
 
 export type CaptureReason =
   | 'enrolled-namespace'
