@@ -10,6 +10,7 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } fr
 import { logger, type Logger } from '../shared/log.ts';
 import { errorMessage } from '../shared/errors.ts';
 import { createCa, type Ca } from './ca/index.ts';
+import { startRootCertPublisher } from './ca/root-publisher.ts';
 import { tokenReviewAuthenticator } from './ca/authn.ts';
 import { createDeltaAds, type DeltaAds } from './xds/index.ts';
 import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL, decodeAddress, decodeAuthorization, ipString } from '../shared/proto/index.ts';
@@ -76,6 +77,7 @@ export async function startController(o: ControllerOptions): Promise<Controller>
     kubeconfig: o.kubeconfig, namespace, name: 'ambient-controller-status', identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
     log: log.child({ part: 'leader' }), onChange: (leader) => leader && status.writeAll(),
   });
+  const rootPublisher = startRootCertPublisher({ kubeconfig: o.kubeconfig, rootCertPem: ca.rootCertPem, isLeader: () => election.isLeader(), log: log.child({ part: 'root-cert' }) });
   const pipeline = new Pipeline({
     clusterId: o.clusterId ?? 'Kubernetes', trustDomain, network: o.network ?? '', rootNamespace: namespace,
     sink: ads, log: log.child({ part: 'index' }),
@@ -127,6 +129,7 @@ export async function startController(o: ControllerOptions): Promise<Controller>
     async close() {
       pipeline.stop();
       await election.stop();
+      await rootPublisher.stop();
       await watches.stop();
       ads.close();
       await new Promise<void>((resolve) => {

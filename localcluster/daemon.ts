@@ -17,6 +17,7 @@ import { startControllers, type Controllers } from './controllers/index.ts';
 import { startKubelet, nodeProber, type Kubelet, type PodNetwork } from './kubelet/index.ts';
 import { DnsServer } from './dns/index.ts';
 import { startController, type Controller } from '../controller/controller.ts';
+import { installMesh, waitDaemonSetReady, MESH_NAMESPACE, type MeshInstall } from './mesh-install.ts';
 
 const log = logger('daemon');
 const { values } = parseArgs({ options: { dir: { type: 'string' } } });
@@ -38,6 +39,7 @@ interface Running {
   proxies: KubeProxy[];
   dns?: DnsServer;
   controller?: Controller;
+  mesh?: MeshInstall;
   watches?: Watches;
 }
 const running: Running = { kubelets: [], proxies: [] };
@@ -76,7 +78,7 @@ async function start(): Promise<void> {
       teardownPod: (uid) => net.removePod(uid),
     };
     running.kubelets.push(
-      await startKubelet({ kubeconfig: kc, nodeName: n.name, node: { ip: n.address, podCidr: n.podCIDR }, network, prober: nodeProber(n.netns), logsDir: paths.logsDir, logger: logger('kubelet') }),
+      await startKubelet({ kubeconfig: kc, nodeName: n.name, node: { ip: n.address, podCidr: n.podCIDR }, network, prober: nodeProber(n.netns), logsDir: paths.logsDir, stateDir: paths.dir, logger: logger('kubelet') }),
     );
   }
   // Each kubelet answers for the pods on its node only (undefined otherwise).
@@ -96,6 +98,9 @@ async function start(): Promise<void> {
   // serving xDS + CA and its debug endpoint on loopback.
   report({ phase: 'starting the mesh controller', ready: false });
   const ctl = (running.controller = await startController({ kubeconfig: kc, host: '127.0.0.1', grpcPort: 0, debugPort: 0, log: logger('controller') }));
+  report({ phase: 'installing ztunnel on every node', ready: false });
+  running.mesh = await installMesh({ kubeconfig: kc, fabricNetns: net.fabric.netns, fabricAddress: FABRIC_ADDRESS, controllerGrpcPort: ctl.grpcPort, log: logger('mesh-install') });
+  await waitDaemonSetReady(kc, MESH_NAMESPACE, 'ztunnel', net.nodes.length, 60_000);
   report({
     phase: 'ready', ready: true, apiUrl: api.url,
     controllerDebugUrl: `http://127.0.0.1:${ctl.debugPort}`, controllerGrpc: `127.0.0.1:${ctl.grpcPort}`,
@@ -170,6 +175,7 @@ async function stop(signal: string): Promise<void> {
     }
   };
   await step('mesh controller', () => running.controller?.close(), 5000);
+  await step('mesh install', () => running.mesh?.close(), 2000);
   await step('service watch', () => running.watches?.stop(), 2000);
   await Promise.all(running.kubelets.map((k) => step('kubelet', () => k.stop({ killPods: true }))));
   await step('controllers', () => running.controllers?.stop());
@@ -181,6 +187,9 @@ async function stop(signal: string): Promise<void> {
   process.exit(0);
 }
 
+// Fault injection for tests (test/ztunnel): SIGUSR1 cuts the cluster off from the controller, SIGUSR2 restores it.
+process.on('SIGUSR1', () => running.mesh?.setControllerReachable(false));
+process.on('SIGUSR2', () => running.mesh?.setControllerReachable(true));
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { buildIndex, resolve, type Decision } from './resolver.ts';
-import { RCODE, TYPE } from './message.ts';
+import { RCODE, TYPE } from '../../shared/dns/index.ts';
 
 const services: V1Service[] = [
   { metadata: { namespace: 'default', name: 'web' }, spec: { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80, protocol: 'TCP' }, { name: 'dns', port: 53, protocol: 'UDP' }] } },

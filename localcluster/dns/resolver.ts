@@ -8,7 +8,7 @@
 // the zone is NXDOMAIN; names outside the zone are forwarded when an upstream exists, else REFUSED.
 // Clients expand search paths themselves (ndots:5), so only FQDNs arrive here.
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { RCODE, TYPE, type Question, type ResourceRecord } from './message.ts';
+import { RCODE, TYPE, type Question, type ResourceRecord } from '../../shared/dns/index.ts';
 
 export const DEFAULT_DOMAIN = 'cluster.local';
 export const DEFAULT_TTL = 5;

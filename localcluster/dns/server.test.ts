@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { DnsServer, type DnsServerOptions } from './server.ts';
-import { buildQuery, parseMessage, RCODE, TYPE } from './message.ts';
+import { buildQuery, parseMessage, RCODE, TYPE } from '../../shared/dns/index.ts';
 
 const services: V1Service[] = [
   { metadata: { namespace: 'default', name: 'web' }, spec: { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } },

@@ -9,7 +9,7 @@ import { errorMessage } from '../../shared/errors.ts';
 import { DnsParseError } from './errors.ts';
 import {
   buildMessage, CLASSIC_UDP_SIZE, errorResponse, OPCODE_QUERY, parseMessage, RCODE, responseTo, type Message,
-} from './message.ts';
+} from '../../shared/dns/index.ts';
 import { buildIndex, resolve, type DnsIndex } from './resolver.ts';
 
 /** Sends a raw query to an upstream resolver and returns its raw response. */

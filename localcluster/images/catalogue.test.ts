@@ -49,3 +49,12 @@ test('knownImages lists every entry, sorted', () => {
   assert.deepEqual(names, [...names].sort());
   for (const n of names) assert.ok(resolveImage(n), n);
 });
+
+test('the mesh images run this checkout with the repo Node 24; the pod args are appended by planCommand', () => {
+  const repo = new URL('../../', import.meta.url).pathname;
+  for (const [image, script] of [['ambient-mesh/ztunnel:1.0', 'ztunnel/main.ts'], ['docker.io/ambient-mesh/controller', 'controller/main.ts']] as const) {
+    const got = resolveImage(image);
+    assert.deepEqual(got?.argv, [`${repo}node_modules/.bin/node`, `${repo}${script}`], image);
+    assert.equal(got?.defaultArgs, undefined);
+  }
+});

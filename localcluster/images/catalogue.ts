@@ -4,6 +4,8 @@
 // client pod would make pod start-up CPU-bound: 100 pods took 14.7 s with one, see bench/). The kubelet
 // uses it when a container has no `command`: `argv` plays the image's ENTRYPOINT, `defaultArgs`
 // its CMD (replaced by the container's `args`), `defaultEnv` its ENV (overridden by the pod's env).
+// The mesh's own images (ztunnel, controller) run this checkout's entry points with the repo's Node 24, so the
+// real Kubernetes manifests in deploy/ run unchanged on the local cluster.
 import { fileURLToPath } from 'node:url';
 
 export interface ImageEntry {
@@ -15,13 +17,16 @@ export interface ImageEntry {
 interface CatalogueApp {
   /** A sample app in ./apps, run with this project's Node … */
   app?: string;
-  /** … or a plain command from the host. */
+  /** … or a plain command from the host … */
   command?: string[];
+  /** … or an entry point of this repository (relative path), run with `<repo>/node_modules/.bin/node`. */
+  repoScript?: string;
   defaultArgs?: string[];
   defaultEnv?: Record<string, string>;
 }
 
 const appsDir = fileURLToPath(new URL('./apps/', import.meta.url));
+const repoDir = fileURLToPath(new URL('../../', import.meta.url));
 
 const idle = ['sleep', 'infinity'];
 
@@ -39,6 +44,8 @@ const images: Record<string, CatalogueApp> = {
   'curlimages/curl': { command: idle },
   'busybox': { command: idle },
   'alpine': { command: idle },
+  'ambient-mesh/ztunnel': { repoScript: 'ztunnel/main.ts' },
+  'ambient-mesh/controller': { repoScript: 'controller/main.ts' },
 };
 
 /**
@@ -64,7 +71,11 @@ export function imageRepository(image: string): string {
 export function resolveImage(image: string): ImageEntry | undefined {
   const found = images[imageRepository(image)];
   if (!found) return undefined;
-  const entry: ImageEntry = { argv: found.command ? [...found.command] : [process.execPath, appsDir + found.app] };
+  const entry: ImageEntry = {
+    argv: found.command ? [...found.command]
+      : found.repoScript ? [repoDir + 'node_modules/.bin/node', repoDir + found.repoScript]
+      : [process.execPath, appsDir + found.app],
+  };
   if (found.defaultArgs) entry.defaultArgs = [...found.defaultArgs];
   if (found.defaultEnv) entry.defaultEnv = { ...found.defaultEnv };
   return entry;

@@ -9,7 +9,10 @@ import type { ImageCatalogue, Kubelet, KubeletOptions, PodLogOptions } from './t
 import type { EnvLookup } from './env.ts';
 import { defaultRunner } from './runner.ts';
 import { defaultProber } from './prober.ts';
-import { PodWorker } from './worker.ts';
+import { PodWorker, type WorkerDeps } from './worker.ts';
+import { cachedData, volumeApi, findMount } from './volume-api.ts';
+import { recorderFor } from './host-paths.ts';
+import { join } from 'node:path';
 import { mergePatch, registerNode } from './node.ts';
 import { openPodLogs } from './logs.ts';
 import type { Readable } from 'node:stream';
@@ -41,7 +44,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<Kubelet> {
     },
   };
 
-  const workerDeps = {
+  const workerDeps: WorkerDeps = {
     network: opts.network,
     runner: opts.runner ?? defaultRunner,
     prober: opts.prober ?? defaultProber,
@@ -51,6 +54,9 @@ export async function startKubelet(opts: KubeletOptions): Promise<Kubelet> {
     log,
     async publish(pod: V1Pod, status: unknown) {
       await core.patchNamespacedPodStatus({ name: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? 'default', body: { status } }, mergePatch);
+    },
+    volumes: opts.stateDir === undefined ? undefined : {
+      api: cachedData(volumeApi(opts.kubeconfig), Math.max(0, (opts.volumePollMs ?? 5000) - 500)), podsDir: join(opts.stateDir, 'pods'), record: recorderFor(opts.stateDir), mountBin: findMount(), pollMs: opts.volumePollMs,
     },
   };
 

@@ -79,6 +79,13 @@ export interface KubeletOptions {
   logger?: Logger;
   /** How often the Node's Ready condition is refreshed (default 10 s). */
   heartbeatMs?: number;
+  /**
+   * The cluster's state directory (creation record, `pods/<uid>/volumes`). Given: pod volumes, volumeMounts and
+   * the service-account token automount are honoured (needs root: bind mounts). Absent: volumes are ignored.
+   */
+  stateDir?: string;
+  /** ConfigMap/Secret volume re-read period (default 5 s). */
+  volumePollMs?: number;
 }
 
 export interface PodLogOptions {

@@ -13,6 +13,10 @@ import { nextCrashCount, restartDelayMs, shouldRestart } from './backoff.ts';
 import { httpProbeSucceeded, initialProbeState, probeStep, probeTiming, resolvePort } from './probe.ts';
 import { StatusWriter } from './status-writer.ts';
 import { computePodStatus, exitCodeOf, terminatedReason, type ContainerView, type PodCondition, type PodStatusDoc } from './status.ts';
+import { PodVolumes, type VolumeApi } from './volumes.ts';
+import { containersWithSaMount } from './volume-plan.ts';
+import { hostMountpoints, planMounts, withMounts } from './mount-plan.ts';
+import { ensureHostPath, isDirectory, type Recorder } from './host-paths.ts';
 
 /** Local cap on terminationGracePeriodSeconds (Kubernetes default 30 s): keeps `down` and tests quick. */
 export const maxGraceMs = 10_000;
@@ -27,6 +31,19 @@ export interface WorkerDeps {
   log: Logger;
   /** Write the status; rejecting with `{ code: 404 }` means the pod is gone. */
   publish(pod: V1Pod, status: PodStatusDoc): Promise<void>;
+  /** Volumes and mounts; without it volumes are ignored and containers see the host filesystem as is. */
+  volumes?: WorkerVolumeDeps;
+}
+
+export interface WorkerVolumeDeps {
+  api: VolumeApi;
+  /** <stateDir>/pods */
+  podsDir: string;
+  /** Appends host mountpoints the kubelet creates to the cluster's creation record. */
+  record: Recorder;
+  /** Absolute path of mount(8). */
+  mountBin: string;
+  pollMs?: number;
 }
 
 interface ContainerRun {
@@ -59,6 +76,7 @@ export class PodWorker {
   private readonly initRuns: ContainerRun[] = [];
   private readonly abort = new AbortController();
   private net: PodNetworkInfo | undefined;
+  private vols: PodVolumes | undefined;
   private setup: Promise<PodNetworkInfo> | undefined;
   private running: Promise<void> | undefined;
   private stopping = false;
@@ -87,7 +105,7 @@ export class PodWorker {
   containerNames(): string[] { return [...this.runs.keys(), ...this.initRuns.map((r) => r.spec.name)]; }
 
   /** Latest pod object from the API (labels/annotations for new env resolutions). */
-  update(pod: V1Pod): void { this.pod = pod; }
+  update(pod: V1Pod): void { this.pod = pod; this.vols?.update(pod); }
 
   start(): void {
     this.running = this.run().catch((err) => { if (!isAbort(err)) this.log.error({ err: errorMessage(err) }, 'pod worker failed'); });
@@ -97,6 +115,7 @@ export class PodWorker {
     this.changed();
     this.net = await this.setupNetwork();
     this.changed();
+    if (this.deps.volumes && !(await this.setupVolumes(this.deps.volumes))) return;
     for (const r of this.initRuns) {
       if (r.view.state.kind === 'waiting') r.view.state = { kind: 'waiting', reason: 'PodInitializing' };
     }
@@ -123,6 +142,51 @@ export class PodWorker {
     }
   }
 
+  /**
+   * Materialise the pod's volumes before any container starts, retrying with backoff while a source is missing
+   * (ContainerCreating with the reason, as Kubernetes shows FailedMount). False: the pod can never start.
+   */
+  private async setupVolumes(deps: WorkerVolumeDeps): Promise<boolean> {
+    const all = [...this.initRuns, ...this.runs.values()];
+    let vols: PodVolumes;
+    try {
+      vols = new PodVolumes(this.pod, { api: deps.api, podsDir: deps.podsDir, record: deps.record, log: this.log, pollMs: deps.pollMs });
+    } catch (err) {
+      for (const r of all) r.view.state = { kind: 'waiting', reason: 'CreateContainerConfigError', message: errorMessage(err) };
+      this.changed();
+      return false;
+    }
+    this.vols = vols;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await vols.setup();
+        break;
+      } catch (err) {
+        if (this.stopping) throw err;
+        const message = `MountVolume.SetUp failed: ${errorMessage(err)}; retrying`;
+        this.log.warn({ err: errorMessage(err) }, 'volume setup failed');
+        for (const r of all) r.view.state = { kind: 'waiting', reason: r.init ? 'PodInitializing' : 'ContainerCreating', message };
+        this.changed();
+        await sleep(restartDelayMs(attempt), undefined, { signal: this.abort.signal });
+      }
+    }
+    if (this.stopping) return false;
+    vols.start();
+    return true;
+  }
+
+  /** The container's argv wrapped in the mount shim (host mountpoints created and recorded first). */
+  private mountedArgv(spec: V1Container, argv: string[], env: Record<string, string>): string[] {
+    const deps = this.deps.volumes;
+    const vols = this.vols;
+    if (!deps || !vols) return argv;
+    const [withSa] = containersWithSaMount(this.pod, [spec]);
+    const plan = planMounts(withSa!, vols.plan, (v) => vols.dirOf(v), env);
+    if (!plan.ok) throw new Error(plan.message);
+    for (const b of hostMountpoints(plan.binds)) ensureHostPath(b.target, isDirectory(b.source) ? 'dir' : 'file', deps.record);
+    return withMounts(plan.binds, argv, { ownMountNs: this.net?.netns !== undefined, mountBin: deps.mountBin });
+  }
+
   /** Runs one container until it ends for good; returns whether its last run exited 0. */
   private async runContainer(r: ContainerRun): Promise<boolean> {
     const policy = this.pod.spec?.restartPolicy ?? 'Always';
@@ -144,7 +208,15 @@ export class PodWorker {
         continue;
       }
       if (this.stopping) return false;
-      const argv = plan.argv.map((a) => expandVars(a, env));
+      let argv: string[];
+      try {
+        argv = this.mountedArgv(r.spec, plan.argv.map((a) => expandVars(a, env)), env);
+      } catch (err) {
+        r.view.state = { kind: 'waiting', reason: 'CreateContainerConfigError', message: errorMessage(err) };
+        this.changed();
+        await sleep(restartDelayMs(crashes++), undefined, { signal: this.abort.signal });
+        continue;
+      }
       if (attempt > 0) r.view.restartCount++;
       const startedAtMs = Date.now();
       const startedAt = new Date(startedAtMs).toISOString();
@@ -232,7 +304,7 @@ export class PodWorker {
         await this.deps.prober.tcp({ netns, host: probe.tcpSocket.host ?? podIP, port, timeoutMs });
         return true;
       }
-      if (probe.exec?.command) return (await this.deps.prober.exec({ netns, argv: probe.exec.command, timeoutMs })) === 0;
+      if (probe.exec?.command) return (await this.deps.prober.exec({ netns, argv: this.mountedArgv(c, probe.exec.command, {}), timeoutMs })) === 0;
       return true; // grpc probes: not implemented locally, treated as passing
     } catch {
       return false;
@@ -264,6 +336,7 @@ export class PodWorker {
   detach(): void {
     this.stopping = true;
     this.abort.abort();
+    this.vols?.stop();
   }
 
   /** SIGTERM every container's process group, SIGKILL after the (capped) grace period, remove the network. */
@@ -278,6 +351,11 @@ export class PodWorker {
       await Promise.race([all, sleep(5000, undefined, { ref: false })]);
     }
     await Promise.race([this.running, sleep(5000, undefined, { ref: false })]);
+    try {
+      this.vols?.remove();
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'pod volume removal failed');
+    }
     if (this.setup) {
       try {
         await this.setup.catch(() => {}); // a failed setup may have left parts behind: tear down anyway

@@ -1,8 +1,10 @@
 // The crash-safe creation record, `<stateDir>/created.jsonl`: one JSON line is appended *before* the cluster
 // creates a network namespace or an /etc/netns directory, so `cleanupFromRecord` can undo everything even after a
 // `kill -9` of the daemon. Cleanup kills only processes found inside recorded namespaces (never by name).
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// The kubelet also records host paths it creates as mountpoints (`host-path`); those are removed only when
+// still empty and not a mountpoint in any mount namespace (another cluster's container may be using one).
+import { appendFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from './exec.ts';
 import { netErr } from './errors.ts';
@@ -13,7 +15,9 @@ export type RecordEntry =
   /** The directory /etc/netns/<name> (resolv.conf and hosts that `ip netns exec` bind-mounts). */
   | { kind: 'etc-netns'; name: string }
   /** An nftables table (family inet) in the root namespace: the guard of root-guard.ts. */
-  | { kind: 'root-nft-table'; name: string };
+  | { kind: 'root-nft-table'; name: string }
+  /** A directory or empty file the kubelet created on the host as a mountpoint (absolute, normalised path). */
+  | { kind: 'host-path'; path: string; type: 'dir' | 'file' };
 
 export const RECORD_FILE = 'created.jsonl';
 const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -26,9 +30,20 @@ export function netnsExists(name: string): boolean {
   return existsSync(`/run/netns/${name}`);
 }
 
+/** An absolute, normalised path that is not `/` and holds no `..` (so cleanup can never be steered elsewhere). */
+export function safeHostPath(p: unknown): p is string {
+  return typeof p === 'string' && p.length > 1 && p.length < 4096 && p.startsWith('/') && posix.normalize(p) === p
+    && !p.endsWith('/') && !p.split('/').includes('..') && !p.includes('\0');
+}
+
+function validEntry(e: RecordEntry): boolean {
+  if (e.kind === 'host-path') return safeHostPath(e.path) && (e.type === 'dir' || e.type === 'file');
+  return (e.kind === 'netns' || e.kind === 'etc-netns' || e.kind === 'root-nft-table') && typeof e.name === 'string' && NAME.test(e.name);
+}
+
 /** Append one entry; call before creating the thing it names. */
 export function recordCreation(stateDir: string, entry: RecordEntry): void {
-  if (!NAME.test(entry.name)) throw netErr.badConfig(`refusing to record unsafe name ${JSON.stringify(entry.name)}`);
+  if (!validEntry(entry)) throw netErr.badConfig(`refusing to record unsafe entry ${JSON.stringify(entry)}`);
   mkdirSync(stateDir, { recursive: true });
   appendFileSync(join(stateDir, RECORD_FILE), JSON.stringify(entry) + '\n');
 }
@@ -47,7 +62,7 @@ export function readRecord(stateDir: string): RecordEntry[] {
     if (!line.trim()) continue;
     try {
       const e = JSON.parse(line) as RecordEntry;
-      if ((e.kind === 'netns' || e.kind === 'etc-netns' || e.kind === 'root-nft-table') && typeof e.name === 'string' && NAME.test(e.name)) out.push(e);
+      if (e && typeof e === 'object' && validEntry(e)) out.push(e);
     } catch {}
   }
   return out;
@@ -115,7 +130,46 @@ export async function deleteNetns(name: string): Promise<boolean> {
   return true;
 }
 
-export interface CleanupReport { killed: number[]; deletedNetns: string[]; removedDirs: string[]; removedTables: string[] }
+export interface CleanupReport {
+  killed: number[]; deletedNetns: string[]; removedDirs: string[]; removedTables: string[];
+  /** Kubelet mountpoints removed from the host; present only when the record named some. */
+  removedHostPaths?: string[];
+}
+
+/** Every mount point in every mount namespace on the machine (one mountinfo read per namespace). */
+export function mountPointsEverywhere(): Set<string> {
+  const seen = new Set<string>();
+  const out = new Set<string>();
+  let pids: string[];
+  try { pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)); } catch { return out; }
+  for (const pid of pids) {
+    let ns: string;
+    try { ns = readlinkSync(`/proc/${pid}/ns/mnt`); } catch { continue; }
+    if (seen.has(ns)) continue;
+    seen.add(ns);
+    let text: string;
+    try { text = readFileSync(`/proc/${pid}/mountinfo`, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n')) {
+      const field = line.split(' ')[4];
+      if (field) out.add(field.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))));
+    }
+  }
+  return out;
+}
+
+/** Remove a recorded host path if it is still what we made: an empty dir or empty file, mounted nowhere. */
+export function removeHostPath(e: { path: string; type: 'dir' | 'file' }, mounted: Set<string>): boolean {
+  let st;
+  try { st = lstatSync(e.path); } catch { return false; }
+  let real = e.path;
+  try { real = realpathSync(e.path); } catch {}
+  if (mounted.has(real) || mounted.has(e.path)) return false;
+  try {
+    if (e.type === 'dir' && st.isDirectory()) { rmdirSync(e.path); return true; }
+    if (e.type === 'file' && st.isFile() && st.size === 0) { unlinkSync(e.path); return true; }
+  } catch { /* not empty, busy, or gone: leave it */ }
+  return false;
+}
 
 /**
  * Undo everything the record names, newest first: kill processes in each existing netns, delete the netns,
@@ -126,6 +180,7 @@ export async function cleanupFromRecordDetailed(stateDir: string): Promise<Clean
   const netns = [...new Set(entries.filter((e) => e.kind === 'netns').map((e) => e.name))];
   const dirs = [...new Set(entries.filter((e) => e.kind === 'etc-netns').map((e) => e.name))];
   const tables = [...new Set(entries.filter((e) => e.kind === 'root-nft-table').map((e) => e.name))];
+  const hostPaths = entries.filter((e): e is Extract<RecordEntry, { kind: 'host-path' }> => e.kind === 'host-path');
   const report: CleanupReport = { killed: [], deletedNetns: [], removedDirs: [], removedTables: [] };
   // kill everywhere first, so nothing restarts work in a namespace we are about to delete
   for (const batch of chunks(netns, 16)) {
@@ -140,6 +195,17 @@ export async function cleanupFromRecordDetailed(stateDir: string): Promise<Clean
     if (existsSync(dir)) {
       rmSync(dir, { recursive: true, force: true });
       report.removedDirs.push(dir);
+    }
+  }
+  // after the namespaces are gone (their mounts with them); newest first, so children go before parents
+  if (hostPaths.length > 0) {
+    const mounted = mountPointsEverywhere();
+    const done = new Set<string>();
+    report.removedHostPaths = [];
+    for (const e of hostPaths) {
+      if (done.has(e.path)) continue;
+      done.add(e.path);
+      if (removeHostPath(e, mounted)) report.removedHostPaths.push(e.path);
     }
   }
   // the guard goes last: it protects the root namespace until every cluster address is gone
@@ -161,6 +227,7 @@ export async function cleanupFromRecord(stateDir: string): Promise<string> {
   if (r.killed.length) parts.push(`killed ${r.killed.length} process(es)`);
   if (r.deletedNetns.length) parts.push(`deleted ${r.deletedNetns.length} network namespace(s)`);
   if (r.removedDirs.length) parts.push(`removed ${r.removedDirs.length} /etc/netns dir(s)`);
+  if (r.removedHostPaths?.length) parts.push(`removed ${r.removedHostPaths.length} kubelet mountpoint(s)`);
   if (r.removedTables.length) parts.push(`removed the root-namespace guard`);
   return parts.join(', ');
 }

@@ -2,7 +2,7 @@
 // cluster and a real one. `synced` resolves once every informer has listed; a dropped watch is restarted
 // with backoff (client-node re-lists and reports only differences, so consumers that compare what they
 // derive see no storm). Used by the mesh controller and by the local cluster daemon.
-import { makeInformer, type KubeConfig, type KubernetesObject, type KubernetesListObject, type Informer, type ObjectCache } from '@kubernetes/client-node';
+import { ListWatch, Watch, type KubeConfig, type KubernetesObject, type KubernetesListObject, type Informer, type ObjectCache } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import { errorMessage } from '../errors.ts';
 
@@ -13,6 +13,8 @@ export interface WatchedKind {
   kind: string;
   path: string;
   list: () => Promise<KubernetesListObject<KubernetesObject>>;
+  /** Watch only matching objects (the list function must apply the same selector). */
+  fieldSelector?: string;
 }
 
 export interface Watches {
@@ -32,7 +34,8 @@ export function startWatches(
   let stopped = false;
   const starts: Array<Promise<void>> = [];
   for (const w of kinds) {
-    const inf = makeInformer<KubernetesObject>(kc, w.path, w.list);
+    // ListWatch directly (makeInformer has no field selector parameter); not auto-started.
+    const inf = new ListWatch<KubernetesObject>(w.path, new Watch(kc), w.list, false, undefined, w.fieldSelector);
     informers.set(w.kind, inf);
     for (const type of ['add', 'update', 'delete'] as const) inf.on(type, (obj) => onEvent(w.kind, type, obj));
     let backoff = 500;

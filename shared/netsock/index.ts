@@ -6,6 +6,7 @@ export { listenTcp, connectTcp, type ListenTcpOptions, type ConnectTcpOptions } 
 export { bindUdp, type BindUdpOptions } from './udp.ts';
 export { originalDestination, setMark, getMark } from './fd.ts';
 export { netnsPath } from './options.ts';
+export { httpGet, parseHttpResponse, type HttpGetResult } from './http-get.ts';
 export { addonAvailable, type Family, type OriginalDst } from './addon.ts';
 export {
   NetsockAddonMissingError,

@@ -1,0 +1,168 @@
+// Helpers for the ztunnel network-namespace tests: a two-node local cluster with sample workloads, pod facts read
+// through kubectl, commands run inside pods through `meshctl exec`, and ztunnel's endpoints read from inside its
+// node's namespace (nothing here ever talks to a cluster address from the root namespace).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { httpGet } from '../../shared/netsock/index.ts';
+import { podNetnsName } from '../../localcluster/network/index.ts';
+import { eventually } from '../support/eventually.ts';
+import type { Meshctl } from '../support/meshctl.ts';
+
+export interface PodFacts {
+  name: string;
+  namespace: string;
+  uid: string;
+  ip: string;
+  node: string;
+  ready: boolean;
+  restarts: number;
+}
+
+export function pods(m: Meshctl, namespace: string): PodFacts[] {
+  const r = m.kubectl(['get', 'pods', '-n', namespace, '-o', 'json']);
+  assert.equal(r.code, 0, r.stderr);
+  return (JSON.parse(r.stdout).items as any[]).map((p) => ({
+    name: p.metadata.name,
+    namespace: p.metadata.namespace,
+    uid: p.metadata.uid,
+    ip: p.status?.podIP ?? '',
+    node: p.spec?.nodeName ?? '',
+    ready: (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
+    restarts: (p.status?.containerStatuses ?? []).reduce((n: number, c: any) => n + (c.restartCount ?? 0), 0),
+  }));
+}
+
+export function pod(m: Meshctl, namespace: string, prefix: string): PodFacts {
+  const p = pods(m, namespace).find((x) => x.name.startsWith(prefix));
+  assert.ok(p, `pod ${namespace}/${prefix}* exists`);
+  return p;
+}
+
+export async function waitReady(m: Meshctl, namespace: string, count: number, timeoutMs = 120_000): Promise<PodFacts[]> {
+  return eventually(() => {
+    const list = pods(m, namespace);
+    assert.ok(list.length >= count && list.every((p) => p.ready), `${namespace}: ${list.filter((p) => p.ready).length}/${count} ready`);
+    return list;
+  }, timeoutMs);
+}
+
+export function podNetns(m: Meshctl, p: PodFacts): string {
+  return podNetnsName(m.clusterId, p.uid);
+}
+
+/** PIDs of the processes inside a pod's network namespace. */
+export function podPids(m: Meshctl, p: PodFacts): number[] {
+  const r = spawnSync('ip', ['netns', 'pids', podNetns(m, p)], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter(Boolean).map(Number).sort((a, b) => a - b);
+}
+
+/** Whether ztunnel's capture table is installed in the pod's namespace. */
+export function captured(m: Meshctl, p: PodFacts): boolean {
+  return spawnSync('ip', ['netns', 'exec', podNetns(m, p), 'nft', 'list', 'table', 'inet', 'ztunnel'], { encoding: 'utf8' }).status === 0;
+}
+
+/** Run a command in a pod (meshctl exec), bounded. */
+export async function execIn(m: Meshctl, p: PodFacts, argv: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return m.run(['exec', '-n', p.namespace, p.name, '--', ...argv], { timeoutMs });
+}
+
+export function nodeNetns(m: Meshctl, node: string): string {
+  return `${m.clusterId}-${node}`;
+}
+
+/** The node's IP (10.100.0.(10+i)) as the cluster config knows it. */
+export function nodeIp(node: string): string {
+  return `10.100.0.${10 + Number(node.replace('node-', ''))}`;
+}
+
+export async function ztunnelMetrics(m: Meshctl, node: string): Promise<string> {
+  const r = await httpGet({ netns: nodeNetns(m, node), host: nodeIp(node), port: 15020, path: '/metrics' });
+  assert.equal(r.status, 200);
+  return r.body;
+}
+
+export async function ztunnelConfigDump(m: Meshctl, node: string): Promise<any> {
+  const r = await httpGet({ netns: nodeNetns(m, node), host: '127.0.0.1', port: 15000, path: '/config_dump' });
+  assert.equal(r.status, 200);
+  return JSON.parse(r.body);
+}
+
+/** Sum of a counter's samples whose labels include all of `labels`. */
+export function counterSum(metrics: string, name: string, labels: Record<string, string>): number {
+  let sum = 0;
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+export function ztunnelPod(m: Meshctl, node: string): PodFacts {
+  const p = pods(m, 'istio-system').find((x) => x.name.startsWith('ztunnel') && x.node === node);
+  assert.ok(p, `a ztunnel pod runs on ${node}`);
+  return p;
+}
+
+export function daemonPid(m: Meshctl): number {
+  return Number(readFileSync(join(m.home, 'cluster/daemon.pid'), 'utf8').trim());
+}
+
+/** A pure TCP echo server in Python that logs the sha256 and size of what each connection sent, at its end. */
+export const SINK_SERVER = `
+import asyncio, hashlib
+async def handle(r, w):
+    h = hashlib.sha256(); n = 0
+    while True:
+        d = await r.read(65536)
+        if not d: break
+        h.update(d); n += len(d); w.write(d); await w.drain()
+    if w.can_write_eof(): w.write_eof()
+    print(f"sink sha256 {h.hexdigest()} {n}", flush=True)
+    w.close()
+async def main():
+    srv = await asyncio.start_server(handle, '0.0.0.0', 9000, backlog=4096)
+    async with srv: await srv.serve_forever()
+asyncio.run(main())
+`;
+
+/** Client: send `mib` MiB of random bytes to host:port, read the echo; prints "<sent sha> <received sha> <received bytes>". */
+export function bulkClient(host: string, port: number, mib: number): string {
+  return `
+import socket, hashlib, os, threading
+s = socket.create_connection((${JSON.stringify(host)}, ${port}), 10)
+hs = hashlib.sha256(); hr = hashlib.sha256(); got = [0]
+def rd():
+    while True:
+        d = s.recv(1 << 20)
+        if not d: break
+        hr.update(d); got[0] += len(d)
+t = threading.Thread(target=rd); t.start()
+for i in range(${mib}):
+    c = os.urandom(1 << 20); hs.update(c); s.sendall(c)
+s.shutdown(socket.SHUT_WR); t.join()
+print(hs.hexdigest(), hr.hexdigest(), got[0])
+`;
+}
+
+/** Client: `n` concurrent connections, each sends distinct random bytes and checks the echo; prints the count that matched. */
+export function concurrentClient(host: string, port: number, n: number): string {
+  return `
+import asyncio, os, socket, resource
+resource.setrlimit(resource.RLIMIT_NOFILE, (8192, 8192))
+ip = socket.gethostbyname(${JSON.stringify(host)})
+async def one(i):
+    r, w = await asyncio.open_connection(ip, ${port})
+    d = os.urandom(512 + i)
+    w.write(d); await w.drain(); w.write_eof()
+    got = await r.read()
+    w.close()
+    return got == d
+async def main():
+    res = await asyncio.gather(*[one(i) for i in range(${n})])
+    print(sum(1 for x in res if x))
+asyncio.run(main())
+`;
+}

@@ -1,0 +1,31 @@
+// The ztunnel binary, run as a DaemonSet pod with hostNetwork (see ztunnel.ts for what it starts). Configuration
+// comes from the environment (config.ts). SIGTERM drains: readiness fails at once, listeners stop accepting, live
+// connections get DRAIN_SECONDS to finish; capture rules stay so the next ztunnel re-adopts the pods.
+import { logger } from '../shared/log.ts';
+import { errorMessage } from '../shared/errors.ts';
+import { loadConfig } from './config.ts';
+import { startZtunnel } from './ztunnel.ts';
+
+const log = logger('ztunnel');
+const config = loadConfig();
+let stopping = false;
+const zt = await startZtunnel(config, log).catch((err: unknown) => {
+  log.error({ err: errorMessage(err), code: (err as { code?: string }).code }, 'ztunnel failed to start');
+  process.exit(1);
+});
+
+function stop(signal: string): void {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal, drainSeconds: config.drainSeconds }, 'draining');
+  setTimeout(() => {
+    log.error('drain took longer than its deadline + 10 s; exiting anyway');
+    process.exit(1);
+  }, config.drainSeconds * 1000 + 10_000).unref();
+  zt.stop().then(() => process.exit(0), (err: unknown) => {
+    log.error({ err: errorMessage(err) }, 'stopping failed');
+    process.exit(1);
+  });
+}
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
