@@ -29,7 +29,7 @@ Objects (any cluster, by kubeconfig):
   exec [-n NS] POD -- CMD …      run CMD in the pod's network namespace, with its DNS (local cluster)
 
 Mesh:
-  ztunnel-config workloads|services|policies [-o json] [--controller URL]
+  ztunnel-config workloads|services|policies|certificates|connections|pods [--node node-N] [-o json] [--controller URL]
                                  what the controller serves to ztunnels (from its debug endpoint)
 
 Global: --kubeconfig PATH (else $KUBECONFIG, else the local cluster's), MESHCTL_HOME (state dir)
@@ -90,7 +90,7 @@ const commands: Record<string, Command> = {
   },
   'ztunnel-config': {
     flags: { output: { type: 'string', short: 'o' }, controller: { type: 'string' }, node: { type: 'string' } },
-    run: (p) => ztunnelConfig(p.positionals[0], str(p, 'output'), str(p, 'controller')),
+    run: (p) => ztunnelConfig(p.positionals[0], str(p, 'output'), str(p, 'controller'), str(p, 'node')),
   },
   exec: {
     flags: { ...kubeFlags, container: { type: 'string', short: 'c' } },

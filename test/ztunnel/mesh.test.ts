@@ -206,7 +206,7 @@ test('ztunnel: capture without restarts, HBONE mTLS, L4 policy, passthrough, loa
     const bytes = readFileSync(pcap);
     assert.ok(bytes.length > 200, 'the capture saw packets');
     assert.equal(bytes.includes(Buffer.from(marker)), false, 'the plaintext marker never crossed the wire');
-    const port15008 = Buffer.from([0x3a, 0xb0]);
+    const port15008 = Buffer.from([0x3a, 0xa0]); // 15008 in network order
     assert.ok(bytes.includes(port15008), 'traffic went to port 15008');
     assert.ok(bytes.includes(Buffer.from([0x17, 0x03, 0x03])), 'TLS application-data records were on the wire');
     const metrics = await ztunnelMetrics(m, 'node-2');
@@ -318,7 +318,8 @@ spec: {mtls: {mode: STRICT}}
 
   await t.test('a ztunnel restart re-adopts every captured pod', async () => {
     const old = ztunnelPod(m, 'node-2');
-    await m.ok(['delete', 'pod', '-n', 'istio-system', old.name]);
+    const del = m.kubectl(['delete', 'pod', '-n', 'istio-system', old.name]);
+    assert.equal(del.code, 0, del.stderr);
     await eventually(() => {
       const p = ztunnelPod(m, 'node-2');
       return p.name !== old.name && p.ready;
@@ -341,6 +342,7 @@ spec: {mtls: {mode: STRICT}}
     assert.equal(await count(), c0, 'no ztunnel was involved');
   });
 
+  const cid = m.clusterId;
   await m.ok(['down'], { timeoutMs: 90_000 });
-  assert.deepEqual(netnsOf(m.clusterId), [], 'down removed every namespace');
+  assert.deepEqual(netnsOf(cid), [], 'down removed every namespace');
 });

@@ -79,3 +79,11 @@ test('parseCidr normalises to the network address', () => {
     assert.equal(parseCidr(text)?.text, want, text);
   }
 });
+
+test('preferByUid: one holder wins; several are told apart by the uid in the local cluster name', async () => {
+  const { preferByUid } = await import('./netns.ts');
+  assert.equal(preferByUid([], 'x'), undefined);
+  assert.equal(preferByUid(['/proc/7/ns/net'], undefined), '/proc/7/ns/net');
+  assert.equal(preferByUid(['/var/run/netns/a-pod-1234abcd', '/var/run/netns/b-pod-9999ffff'], '9999ffff-0000-1111'), '/var/run/netns/b-pod-9999ffff');
+  assert.equal(preferByUid(['/var/run/netns/a-pod-1234abcd', '/proc/9/ns/net'], '5555aaaa-1'), undefined);
+});

@@ -60,14 +60,27 @@ async function candidates(): Promise<string[]> {
  * valid while that process lives (the namespace may outlive it, held by other processes): a caller that
  * keeps it should open it and hold the fd, or call findPodNetns again when the path stops working.
  */
-export async function findPodNetns(ip: string): Promise<string | undefined> {
+/** Among several namespaces holding the IP, the one whose name carries the pod uid's short form (the local
+ *  cluster names pod namespaces `<cluster>-pod-<first 8 alphanumerics of the uid>`). Pure. */
+export function preferByUid(paths: string[], uid: string | undefined): string | undefined {
+  if (paths.length <= 1) return paths[0];
+  if (!uid) return undefined;
+  const short = uid.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 8);
+  const named = paths.filter((p) => p.startsWith(`${NAMED_NETNS_DIR}/`) && p.endsWith(`-${short}`));
+  return named.length === 1 ? named[0] : undefined;
+}
+
+/** The namespace holding a pod IP. In one cluster pod IPs are unique; several local clusters on one machine reuse
+ *  the same ranges, so when more than one namespace holds the IP the pod's uid picks (`preferByUid`). */
+export async function findPodNetns(ip: string, uid?: string): Promise<string | undefined> {
   if (isIP(ip) === 0) throw new CaptureBadConfigError(`pod IP ${JSON.stringify(ip)} is not an IP address`);
   // Every namespace with lo up has these: the first one found would be an arbitrary answer.
   if (/^(127\.|0\.0\.0\.0$|::1?$)/.test(ip)) {
     throw new CaptureBadConfigError(`pod IP ${ip} is a loopback or unspecified address; pass the pod's own IP`);
   }
+  const found: string[] = [];
   for (const path of await candidates()) {
-    if (await holds(path, ip)) return path;
+    if (await holds(path, ip)) found.push(path);
   }
-  return undefined;
+  return preferByUid(found, uid);
 }

@@ -46,6 +46,10 @@ export function createCaClient(o: CaClientOptions): CaClient {
   const client = new Client(o.address, grpc.credentials.createSsl(Buffer.from(o.rootCaPem)), {
     'grpc.ssl_target_name_override': o.servername,
     'grpc.default_authority': o.servername,
+    // grpc-js backs a failed channel off up to 2 minutes by default; after a control-plane outage new pods would
+    // wait that long for a certificate.
+    'grpc.initial_reconnect_backoff_ms': 500,
+    'grpc.max_reconnect_backoff_ms': 5000,
   }) as unknown as grpc.Client & { CreateCertificate: (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Response) => void) => void };
   return {
     createCertificate(csrPem, ttlSeconds, impersonate) {

@@ -54,6 +54,9 @@ export class NodeAgent {
   private readonly o: NodeAgentOptions;
   private readonly captured = new Map<string, Captured>();
   private readonly queues = new Map<string, Promise<void>>();
+  /** Pods whose namespace may hold our rules without a live capture (an earlier run, or a capture that failed
+   *  half-way, e.g. listeners refused while a previous ztunnel still drained). */
+  private readonly maybeStale = new Set<string>();
   private watches?: Watches;
   private stopped = false;
 
@@ -105,8 +108,8 @@ export class NodeAgent {
     if (!uid) return Promise.resolve();
     const prev = this.queues.get(uid) ?? Promise.resolve();
     const next = prev.then(() => this.reconcile(uid, initial)).catch((err: unknown) => {
-      this.o.log.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, err: errorMessage(err), code: (err as { code?: string }).code }, 'capture change failed; will retry on the next pod event or in 5 s');
-      if (!this.stopped) setTimeout(() => void this.enqueue(this.current(uid) ?? pod), 5000).unref();
+      this.o.log.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, err: errorMessage(err), code: (err as { code?: string }).code }, 'capture change failed; will retry on the next pod event or in 1 s');
+      if (!this.stopped) setTimeout(() => void this.enqueue(this.current(uid) ?? pod), 1000).unref();
     });
     this.queues.set(uid, next);
     void next.finally(() => {
@@ -126,7 +129,8 @@ export class NodeAgent {
     const want = pod ? desiredCapture(pod, this.namespace(pod.metadata?.namespace), this.o.nodeIp, this.o.services.captureDns, this.o.log) : undefined;
     if (!want) {
       if (have) await this.release(uid, have, pod !== undefined);
-      else if (initial && pod && podIPs(pod).length > 0) await this.removeStaleRules(pod);
+      else if ((initial || this.maybeStale.has(uid)) && pod && podIPs(pod).length > 0) await this.removeStaleRules(pod);
+      this.maybeStale.delete(uid);
       return;
     }
     if (have && have.pod.ip === want.ip) {
@@ -143,7 +147,8 @@ export class NodeAgent {
 
   private async capture(pod: V1Pod, ip: IpText, script: string): Promise<void> {
     const name = `${pod.metadata!.namespace}/${pod.metadata!.name}`;
-    const netns = await findPodNetns(ip);
+    this.maybeStale.add(pod.metadata!.uid!);
+    const netns = await findPodNetns(ip, pod.metadata!.uid);
     if (!netns) throw new PodNetnsNotFoundError(name, ip);
     const captured: CapturedPod = {
       uid: pod.metadata!.uid!, name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, ip,
@@ -159,6 +164,7 @@ export class NodeAgent {
       throw err;
     }
     this.captured.set(captured.uid, { proxy, pod: captured, script });
+    this.maybeStale.delete(captured.uid);
     this.o.log.info({ pod: name, ip, netns, ms: Math.round(performance.now() - started) }, 'pod captured');
   }
 
@@ -180,7 +186,7 @@ export class NodeAgent {
 
   /** A pod no longer enrolled that still carries rules from an earlier run (ztunnel was down when it left). */
   private async removeStaleRules(pod: V1Pod): Promise<void> {
-    const netns = await findPodNetns(podIPs(pod)[0]!).catch(() => undefined);
+    const netns = await findPodNetns(podIPs(pod)[0]!, pod.metadata?.uid).catch(() => undefined);
     if (netns && (await isCaptured(netns))) {
       await releasePod(netns);
       this.o.log.info({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}` }, 'removed capture rules left by an earlier run');

@@ -1,0 +1,354 @@
+// ztunnel data-path benchmark (on demand as root, not a test). A two-node local cluster, a client pod on node-1 and
+// an echo/sink server pod on node-2, measured on the same path (pod IP to pod IP) three ways: direct (namespace not
+// enrolled), a stunnel mTLS pair run inside the two pod namespaces (if stunnel4 is installed), and through the two
+// ztunnels (namespace labelled ambient). Open-loop latency at a fixed request rate, one-stream bulk throughput,
+// ztunnel CPU per 1000 rps and RSS. Prints a markdown table. The cluster is always torn down (`meshctl down`).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../test/support/eventually.ts';
+import { Meshctl, netnsOf } from '../test/support/meshctl.ts';
+import { captured, counterSum, execIn, nodeNetns, pod, podNetns, waitReady, ztunnelMetrics, type PodFacts } from '../test/ztunnel/support.ts';
+
+const RATE = Number(process.env.BENCH_RATE ?? 1000);
+const CONNS = Number(process.env.BENCH_CONNS ?? 4);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP = 1; // seconds of samples dropped at the start of each latency run
+const SIZE = 100;
+const BULK_MIB = Number(process.env.BENCH_BULK_MIB ?? 1024);
+const ECHO_PORT = 9000;
+const SINK_PORT = 9001;
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** Echo on 9000 (NODELAY), sink on 9001 (counts bytes, answers the count after the client's half-close). */
+const SERVER = `
+import socket, threading
+def echo(c):
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    while True:
+        d = c.recv(65536)
+        if not d: break
+        c.sendall(d)
+    c.close()
+def sink(c):
+    n = 0; buf = bytearray(1 << 20)
+    while True:
+        k = c.recv_into(buf)
+        if not k: break
+        n += k
+    c.sendall(str(n).encode()); c.close()
+def serve(port, fn):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(('0.0.0.0', port)); s.listen(128)
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=fn, args=(c,), daemon=True).start()
+threading.Thread(target=serve, args=(${SINK_PORT}, sink), daemon=True).start()
+serve(${ECHO_PORT}, echo)
+`;
+
+/**
+ * Open-loop client: request k is due at t0 + k/RATE on connection k % CONNS whatever happened before, and its
+ * latency runs from that due time (so a stall is charged to every request it delays). A sender thread sleeps to
+ * each due time (nanosleep precision); a receiver thread epolls the sockets and matches echoes FIFO per connection.
+ */
+function latencyClient(host: string, port: number): string {
+  return `
+import socket, threading, time, select, json, collections, sys
+sys.setswitchinterval(0.0001)
+H, P, RATE, CONNS, DUR, WARM, SIZE = ${JSON.stringify(host)}, ${port}, ${RATE}, ${CONNS}, ${SECONDS}, ${WARMUP}, ${SIZE}
+socks = [socket.create_connection((H, P), 10) for _ in range(CONNS)]
+payload = b'x' * SIZE
+for s in socks:
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.sendall(payload); got = 0
+    while got < SIZE:
+        d = s.recv(SIZE - got)
+        if not d: raise SystemExit('closed during warm-up')
+        got += len(d)
+pend = [collections.deque() for _ in socks]
+lat = []; total = int((WARM + DUR) * RATE)
+t0 = time.perf_counter() + 0.05
+end = t0 + WARM + DUR + 10
+def recv():
+    ep = select.epoll(); fds = {}
+    for i, s in enumerate(socks):
+        ep.register(s.fileno(), select.EPOLLIN); fds[s.fileno()] = i
+    have = [0] * CONNS; n = 0
+    while n < total and time.perf_counter() < end:
+        for fd, _ in ep.poll(1):
+            i = fds[fd]; d = socks[i].recv(65536)
+            now = time.perf_counter()
+            if not d: raise SystemExit('connection closed')
+            have[i] += len(d)
+            while have[i] >= SIZE:
+                have[i] -= SIZE; due = pend[i].popleft(); lat.append((due, now - due)); n += 1
+r = threading.Thread(target=recv); r.start()
+for k in range(total):
+    due = t0 + k / RATE
+    w = due - time.perf_counter()
+    if w > 0: time.sleep(w)
+    i = k % CONNS
+    pend[i].append(due); socks[i].sendall(payload)
+sent_end = time.perf_counter()
+r.join()
+xs = sorted(l for d, l in lat if d >= t0 + WARM)
+def pct(p): return xs[min(len(xs) - 1, int(p / 100 * len(xs)))] * 1000
+print(json.dumps({'n': len(xs), 'expected': int(DUR * RATE), 'p50': pct(50), 'p90': pct(90), 'p99': pct(99), 'p999': pct(99.9), 'max': xs[-1] * 1000, 'sendSeconds': sent_end - t0}))
+`;
+}
+
+/** One stream: BULK_MIB MiB into the sink, timed until the sink's byte count comes back. */
+function bulkClient(host: string, port: number): string {
+  return `
+import socket, os, time, json
+s = socket.create_connection((${JSON.stringify(host)}, ${port}), 10)
+chunk = memoryview(os.urandom(1 << 20))
+t0 = time.perf_counter()
+for _ in range(${BULK_MIB}): s.sendall(chunk)
+s.shutdown(socket.SHUT_WR)
+r = b''
+while True:
+    d = s.recv(64)
+    if not d: break
+    r += d
+t1 = time.perf_counter()
+print(json.dumps({'bytes': int(r), 'seconds': t1 - t0}))
+`;
+}
+
+function workloads(): string {
+  return `
+apiVersion: v1
+kind: Namespace
+metadata: {name: bench}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: bench, labels: {app: client}}
+spec:
+  nodeName: node-1
+  containers: [{name: client, image: ambient-mesh/curl}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: server, namespace: bench, labels: {app: server}}
+spec:
+  nodeName: node-2
+  containers:
+  - name: server
+    image: python
+    command: [python3, -c, ${JSON.stringify(SERVER)}]
+    readinessProbe: {tcpSocket: {port: ${ECHO_PORT}}, periodSeconds: 1}
+`;
+}
+
+interface Latency { n: number; expected: number; p50: number; p90: number; p99: number; p999: number; max: number; sendSeconds: number }
+interface Setup { name: string; latency?: Latency; gbps?: number; note?: string }
+
+async function runPython(m: Meshctl, p: PodFacts, script: string, timeoutMs: number): Promise<any> {
+  const r = await execIn(m, p, ['python3', '-c', script], timeoutMs);
+  if (r.code !== 0) throw new Error(`python in ${p.name} exited ${r.code}: ${r.stderr.trim()}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+async function measure(m: Meshctl, client: PodFacts, name: string, host: string, echoPort: number, sinkPort: number, around?: { before: () => void; after: () => void }): Promise<Setup> {
+  around?.before();
+  const latency = await runPython(m, client, latencyClient(host, echoPort), (WARMUP + SECONDS) * 1000 + 60_000) as Latency;
+  around?.after();
+  const bulk = await runPython(m, client, bulkClient(host, sinkPort), 600_000) as { bytes: number; seconds: number };
+  if (bulk.bytes !== BULK_MIB * 1048576) throw new Error(`${name}: the sink counted ${bulk.bytes} bytes, expected ${BULK_MIB * 1048576}`);
+  return { name, latency, gbps: (bulk.bytes * 8) / bulk.seconds / 1e9 };
+}
+
+/** The ztunnel processes in the node's network namespace (its pid list filtered by command line). */
+function ztunnelPids(m: Meshctl, node: string): number[] {
+  const out = spawnSync('ip', ['netns', 'pids', nodeNetns(m, node)], { encoding: 'utf8' }).stdout;
+  return out.split('\n').filter(Boolean).map(Number).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('ztunnel/main.ts');
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** utime + stime in seconds; fields after the parenthesised comm, which may contain spaces. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+function rssMb(pid: number): { rss: number; hwm: number } {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(s)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
+
+/** Wait until something listens on the TCP port inside the namespace. */
+async function listening(netns: string, port: number): Promise<void> {
+  await eventually(() => spawnSync('ip', ['netns', 'exec', netns, 'ss', '-Hltn', `sport = :${port}`], { encoding: 'utf8' }).stdout.trim() !== '', 10_000);
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const m = new Meshctl();
+  const stunnels: ChildProcess[] = [];
+  const results: Setup[] = [];
+  let cpu: { perZtunnel: Array<{ node: string; vcpuPer1k: number }>; rps: number } | undefined;
+  let mem: Array<{ node: string; rss: number; hwm: number }> | undefined;
+  let cid: string | undefined;
+  let cleaned = false;
+  const cleanup = async (): Promise<void> => {
+    if (cleaned) return;
+    cleaned = true;
+    for (const s of stunnels) {
+      if (s.exitCode === null && s.signalCode === null && s.pid) {
+        const exited = new Promise((r) => s.once('exit', r));
+        process.kill(s.pid, 'SIGTERM');
+        await Promise.race([exited, sleep(5000)]);
+        if (s.exitCode === null && s.signalCode === null) process.kill(s.pid, 'SIGKILL');
+      }
+    }
+    const r = await m.run(['down'], { timeoutMs: 120_000 });
+    if (r.code !== 0) console.error(`meshctl down exited ${r.code}: ${r.stderr}`);
+    rmSync(m.home, { recursive: true, force: true });
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => void cleanup().finally(() => process.exit(130)));
+  }
+  try {
+    const t0 = performance.now();
+    await m.ok(['up', '--nodes', '2'], { timeoutMs: 240_000 });
+    cid = m.clusterId;
+    await m.ok(['apply', '-f', '-'], { input: workloads() });
+    await waitReady(m, 'bench', 2);
+    const upSeconds = (performance.now() - t0) / 1000;
+    const client = pod(m, 'bench', 'client');
+    const server = pod(m, 'bench', 'server');
+    if (client.node !== 'node-1' || server.node !== 'node-2') throw new Error(`pods on ${client.node}/${server.node}, expected node-1/node-2`);
+    if (captured(m, client) || captured(m, server)) throw new Error('pods are captured before enrolment');
+    console.error(`cluster ${cid} up with pods in ${upSeconds.toFixed(0)} s; client ${client.ip} → server ${server.ip}`);
+
+    console.error('direct …');
+    results.push(await measure(m, client, 'direct', server.ip, ECHO_PORT, SINK_PORT));
+
+    // stunnel pair on the same path, before enrolment so ztunnel does not capture its port.
+    const stunnelBin = spawnSync('sh', ['-c', 'command -v stunnel4 || command -v stunnel'], { encoding: 'utf8' }).stdout.trim();
+    if (!stunnelBin) {
+      results.push({ name: 'stunnel mTLS', note: 'n/a: stunnel not installed (apt-get install -y stunnel4)' });
+    } else {
+      console.error('stunnel …');
+      const dir = join(m.home, 'stunnel');
+      spawnSync('mkdir', ['-p', dir]);
+      const cert = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=bench', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { encoding: 'utf8' });
+      if (cert.status !== 0) throw new Error(`openssl: ${cert.stderr}`);
+      const svc = (name: string, accept: string, connect: string, isClient: boolean) => `[${name}]
+client = ${isClient ? 'yes' : 'no'}
+accept = ${accept}
+connect = ${connect}
+cert = ${join(dir, 'cert.pem')}
+key = ${join(dir, 'key.pem')}
+CAfile = ${join(dir, 'cert.pem')}
+verifyPeer = yes
+socket = l:TCP_NODELAY=1
+socket = r:TCP_NODELAY=1
+`;
+      const global = 'foreground = yes\npid =\ndebug = 4\n';
+      writeFileSync(join(dir, 'server.conf'), global + svc('echo', `0.0.0.0:19443`, `127.0.0.1:${ECHO_PORT}`, false) + svc('sink', `0.0.0.0:19444`, `127.0.0.1:${SINK_PORT}`, false));
+      writeFileSync(join(dir, 'client.conf'), global + svc('echo', `127.0.0.1:19000`, `${server.ip}:19443`, true) + svc('sink', `127.0.0.1:19001`, `${server.ip}:19444`, true));
+      for (const [p, conf] of [[server, 'server.conf'], [client, 'client.conf']] as const) {
+        // `ip netns exec` execs stunnel, so the child's pid is stunnel's own.
+        const s = spawn('ip', ['netns', 'exec', podNetns(m, p), stunnelBin, join(dir, conf)], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let log = '';
+        s.stderr!.on('data', (d) => (log = (log + d).slice(-4000)));
+        s.once('exit', (c) => {
+          if (c) console.error(`stunnel ${conf} exited ${c}: ${log}`);
+        });
+        stunnels.push(s);
+      }
+      await listening(podNetns(m, server), 19443);
+      await listening(podNetns(m, client), 19000);
+      results.push(await measure(m, client, 'stunnel mTLS', '127.0.0.1', 19000, 19001));
+      for (const s of stunnels) if (s.pid && s.exitCode === null) process.kill(s.pid, 'SIGTERM');
+    }
+
+    console.error('enrolling …');
+    await m.ok(['label', 'namespace', 'bench', 'istio.io/dataplane-mode=ambient']);
+    await eventually(() => captured(m, client) && captured(m, server), 60_000);
+    // Captured is not enough: wait until a connection is seen by the destination ztunnel as mTLS.
+    const opened = async () => counterSum(await ztunnelMetrics(m, 'node-2'), 'istio_tcp_connections_opened_total', { reporter: 'destination', connection_security_policy: 'mutual_tls' });
+    await eventually(async () => {
+      const c0 = await opened();
+      const r = await execIn(m, client, ['python3', '-c', `import socket; s = socket.create_connection((${JSON.stringify(server.ip)}, ${ECHO_PORT}), 5); s.sendall(b'ping'); assert s.recv(4) == b'ping'`], 20_000);
+      return r.code === 0 && (await opened()) > c0;
+    }, 60_000, 500);
+    const zpids = ['node-1', 'node-2'].map((node) => ({ node, pids: ztunnelPids(m, node) }));
+    for (const z of zpids) if (z.pids.length !== 1) throw new Error(`${z.node}: expected one ztunnel process, found ${JSON.stringify(z.pids)}`);
+    console.error('ztunnel …');
+    let before: number[] = [];
+    let tBefore = 0;
+    const zt = await measure(m, client, 'ztunnel (2 hops)', server.ip, ECHO_PORT, SINK_PORT, {
+      before: () => {
+        before = zpids.map((z) => cpuSeconds(z.pids[0]!));
+        tBefore = performance.now();
+      },
+      after: () => {
+        const wall = (performance.now() - tBefore) / 1000;
+        const rps = RATE; // open loop: the client sends at RATE for the whole run
+        cpu = { rps, perZtunnel: zpids.map((z, i) => ({ node: z.node, vcpuPer1k: (cpuSeconds(z.pids[0]!) - before[i]!) / wall / (rps / 1000) })) };
+      },
+    });
+    results.push(zt);
+    mem = zpids.map((z) => ({ node: z.node, ...rssMb(z.pids[0]!) }));
+  } finally {
+    await cleanup();
+  }
+
+  const total = (performance.now() - started) / 1000;
+  const left = cid ? netnsOf(cid) : [];
+  const direct = results.find((r) => r.name === 'direct')!;
+  const st = results.find((r) => r.name === 'stunnel mTLS');
+  const z = results.find((r) => r.name.startsWith('ztunnel'))!;
+  const ms = (x?: number) => (x === undefined ? 'n/a' : `${x.toFixed(3)} ms`);
+  const plus = (x?: number) => (x === undefined ? 'n/a' : `${x >= 0 ? '+' : ''}${x.toFixed(3)} ms`);
+  const cell = (s: Setup | undefined, f: (s: Setup) => string) => (!s ? 'n/a' : s.note ?? f(s));
+  const ok = (b: boolean) => (b ? '✅' : '❌');
+  const added = (s: Setup | undefined, k: 'p50' | 'p99') => (s?.latency ? s.latency[k] - direct.latency![k] : undefined);
+  const rows: string[][] = [];
+  rows.push(['latency p50 (open loop)', ms(direct.latency?.p50), cell(st, (s) => ms(s.latency?.p50)), ms(z.latency?.p50), '', '']);
+  rows.push(['latency p99', ms(direct.latency?.p99), cell(st, (s) => ms(s.latency?.p99)), ms(z.latency?.p99), '', '']);
+  rows.push(['latency p99.9 / max', `${ms(direct.latency?.p999)} / ${ms(direct.latency?.max)}`, cell(st, (s) => `${ms(s.latency?.p999)} / ${ms(s.latency?.max)}`), `${ms(z.latency?.p999)} / ${ms(z.latency?.max)}`, '', '']);
+  rows.push(['samples (after 1 s warm-up)', `${direct.latency?.n}/${direct.latency?.expected}`, cell(st, (s) => `${s.latency?.n}/${s.latency?.expected}`), `${z.latency?.n}/${z.latency?.expected}`, '', '']);
+  const zp50 = added(z, 'p50');
+  const zp99 = added(z, 'p99');
+  rows.push(['added p50 vs direct', '—', cell(st, () => plus(added(st, 'p50'))), plus(zp50), '≤ +0.3 ms', ok(zp50 !== undefined && zp50 <= 0.3)]);
+  rows.push(['added p99 vs direct', '—', cell(st, () => plus(added(st, 'p99'))), plus(zp99), '≤ +1 ms', ok(zp99 !== undefined && zp99 <= 1)]);
+  const g = (x?: number) => (x === undefined ? 'n/a' : `${x.toFixed(2)} Gbit/s`);
+  const ratio = st?.gbps ? z.gbps! / st.gbps : undefined;
+  rows.push([`bulk, one stream, ${BULK_MIB} MiB into a sink`, g(direct.gbps), cell(st, (s) => g(s.gbps)), `${g(z.gbps)}${ratio === undefined ? '' : ` (${ratio.toFixed(2)}× stunnel)`}`, '≥ 3 Gbit/s and ≥ 0.5× stunnel', ok((z.gbps ?? 0) >= 3 && (ratio === undefined || ratio >= 0.5))]);
+  if (cpu) {
+    const c = cpu as NonNullable<typeof cpu>;
+    const worst = Math.max(...c.perZtunnel.map((x) => x.vcpuPer1k));
+    const sum = c.perZtunnel.reduce((a, x) => a + x.vcpuPer1k, 0);
+    rows.push([`ztunnel CPU per 1000 rps (at ${c.rps} rps)`, '—', '—', `${c.perZtunnel.map((x) => `${x.node} ${x.vcpuPer1k.toFixed(3)}`).join(', ')} (sum ${sum.toFixed(3)}) vCPU`, '≤ 0.10 vCPU per ztunnel', ok(worst <= 0.1)]);
+  }
+  if (mem?.length) {
+    const worst = Math.max(...mem.map((x) => x.rss));
+    rows.push(['ztunnel RSS after the runs (peak)', '—', '—', mem.map((x) => `${x.node} ${x.rss.toFixed(0)} MB (${x.hwm.toFixed(0)})`).join(', '), '≤ 60 MB', ok(worst <= 60)]);
+  }
+  console.log(`\nztunnel data path: client pod on node-1 → server pod on node-2 by pod IP; ${RATE} req/s of ${SIZE} B over ${CONNS} connections, open loop, ${SECONDS} s per setup.\n`);
+  console.log('| measurement | direct | stunnel mTLS pair | through 2 ztunnels | target | ztunnel ok |\n|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  console.log(`\nrun took ${total.toFixed(0)} s; namespaces left of cluster ${cid}: ${left.length ? left.join(' ') : 'none'}`);
+  process.exit(0);
+}
+
+try {
+  await main();
+} catch (err) {
+  console.error(err);
+  process.exit(1);
+}
