@@ -8,7 +8,7 @@ const dump = {
     { name: 'web-2', namespace: 'shop', workloadIps: ['10.244.2.5'], node: 'node-2', protocol: 'TCP', waypoint: { destination: 'shop/waypoint' } },
     { name: 'web-1', namespace: 'shop', workloadIps: ['10.244.1.5'], node: 'node-1', protocol: 'HBONE' },
   ],
-  services: [{ name: 'web', namespace: 'shop', vips: ['10.96.0.11'], endpoints: { a: {}, b: {} } }],
+  services: [{ name: 'web', namespace: 'shop', vips: ['/10.96.0.11'], endpoints: { a: {}, b: {} } }],
   policies: [{ name: 'p', namespace: 'shop', action: 'Allow', scope: 'Namespace', rules: [[], []] }],
   certificates: [{ identity: 'spiffe://cluster.local/ns/shop/sa/web', state: 'Available', serial: '0a', notBefore: 'a', notAfter: 'b' }],
   connections: [{ key: 'k', peerIdentity: 'spiffe://x', activeStreams: 2, ageMs: 4200 }],
@@ -22,6 +22,7 @@ test('workload rows: IP, node, waypoint and protocol, sorted by namespace/name',
   ]);
 });
 
+// VIPs come as `network/ip` (Istio's form); the default network is empty.
 test('service, policy, certificate, connection and pod rows', () => {
   assert.deepEqual(rowsOf('services', dump), [['shop', 'web', '10.96.0.11', 'None', '2']]);
   assert.deepEqual(rowsOf('policies', dump), [['shop', 'p', 'Allow', 'Namespace', '2']]);

@@ -23,7 +23,7 @@ export const views: Record<string, { header: string[]; items: (d: Row) => Row[];
   services: {
     header: ['NAMESPACE', 'NAME', 'SERVICE VIP', 'WAYPOINT', 'ENDPOINTS'],
     items: (d) => d.services ?? [],
-    row: (s) => [s.namespace, s.name, (s.vips ?? []).join(','), s.waypoint ? s.waypoint.destination : 'None', String(Object.keys(s.endpoints ?? {}).length)],
+    row: (s) => [s.namespace, s.name, (s.vips ?? []).map((v: string) => v.replace(/^\//, '')).join(','), s.waypoint ? s.waypoint.destination : 'None', String(Object.keys(s.endpoints ?? {}).length)],
   },
   policies: {
     header: ['NAMESPACE', 'NAME', 'ACTION', 'SCOPE', 'RULES'],

@@ -109,12 +109,12 @@ test('local cluster: meshctl up, kubectl, pods across nodes through a Service na
     assert.equal(r.stdout, '200', r.stderr);
   });
 
-  await t.test('enrolling the namespace makes the controller serve its pods as HBONE workloads', async () => {
+  await t.test('enrolling the namespace makes the pods HBONE workloads in the ztunnels\' state', async () => {
     await m.ok(['label', 'namespace', 'shop', 'istio.io/dataplane-mode=ambient']);
     await eventually(async () => {
       const workloads = JSON.parse(await m.ok(['ztunnel-config', 'workloads', '-o', 'json'])) as any[];
       const web = workloads.find((w) => w.namespace === 'shop' && w.name.startsWith('web-'));
-      return web?.tunnelProtocol === 'HBONE' && web.services?.['shop/web.shop.svc.cluster.local'];
+      return web?.protocol === 'HBONE' && web.services?.includes('shop/web.shop.svc.cluster.local');
     }, 20_000, 300);
     const table = await m.ok(['ztunnel-config', 'services']);
     assert.match(table, /shop\s+web\s+10\.96\.\d+\.\d+\s+None\s+1/);
