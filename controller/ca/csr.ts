@@ -3,7 +3,7 @@
 // extensions) is ignored: the CA decides the identity. Supports RSA (PKCS#1 v1.5), ECDSA P-256/P-384 and Ed25519,
 // which covers ztunnel (ECDSA P-256) and Istio agents (RSA 2048).
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { children, decodeOid, expectTag, fromPemAll, parseDer, TAG } from './der.ts';
+import { children, decodeOid, expectTag, fromPemAll, parseDer, TAG } from '../../shared/der.ts';
 import { invalidCsr } from './errors.ts';
 
 export interface ParsedCsr {

@@ -5,7 +5,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
 import { CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
-import { fromPemAll, toPem } from './der.ts';
+import { fromPemAll, toPem } from '../../shared/der.ts';
 import { badCaMaterial, statusCode } from './errors.ts';
 import { loadIssuer, type Issuer } from './x509.ts';
 import type { Logger } from '../../shared/log.ts';

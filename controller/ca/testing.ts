@@ -2,7 +2,7 @@
 // RSA), and RSA via node-forge as a second, independent encoder.
 import { createPublicKey, sign, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
-import { bits, ctx, nullValue, octets, oid, seq, set, smallInt, tlv, toPem, utf8 } from './der.ts';
+import { bits, ctx, nullValue, octets, oid, seq, set, smallInt, tlv, toPem, utf8 } from '../../shared/der.ts';
 
 /** A PEM CSR for `key` (RSA → sha256WithRSA, EC → ecdsa-with-SHA256), optionally asking for a URI SAN. */
 export function buildCsr(key: KeyObject, opts: { cn?: string; uri?: string } = {}): string {

@@ -2,7 +2,7 @@
 // RSA) and signs it with the issuing CA's key through node:crypto. Also loads an issuer (cert + key PEM) and
 // extracts what a leaf needs from it: the byte-exact subject name, its key id, its expiry.
 import { createHash, createPrivateKey, createPublicKey, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
-import { bits, bool, children, ctx, decodeOid, expectTag, fromPemAll, nullValue, octets, oid, parseDer, seq, smallInt, TAG, time, tlv, toPem, uint, utf8, set, type Tlv } from './der.ts';
+import { bits, bool, children, ctx, decodeOid, expectTag, fromPemAll, nullValue, octets, oid, parseDer, seq, smallInt, TAG, time, tlv, toPem, uint, utf8, set, type Tlv } from '../../shared/der.ts';
 import { badCaMaterial } from './errors.ts';
 
 export interface Issuer {

@@ -2,7 +2,7 @@
 // key node:crypto can verify, and P-256 handshakes are far cheaper than RSA 2048 (what Istio's ztunnel uses too).
 import { generateKeyPair, sign, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { bits, ctx, octets, oid, seq, set, tlv, toPem, uint } from './der.ts';
+import { bits, ctx, octets, oid, seq, set, tlv, toPem, uint } from '../../shared/der.ts';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 

@@ -9,7 +9,7 @@ import type { CaClient } from './ca-client.ts';
 import { newWorkloadKey, type WorkloadKey } from './csr.ts';
 import { BadCertificateError, CertificateUnavailableError, IdentityError, ManagerClosedError } from './errors.ts';
 import { backoffMs, DEFAULT_BACKOFF, MAX_TIMER_MS, retryable, rotationDelayMs, type Backoff } from './schedule.ts';
-import { splitPem } from './der.ts';
+import { splitPem } from '../../shared/der.ts';
 
 export interface WorkloadCertificate {
   identity: SpiffeId;

@@ -2,7 +2,7 @@
 // the CSR it is sent), with scripted failures, so the manager's checks and timers run against genuine PEMs.
 import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import { bits, ctx, octets, oid, seq, set, tlv, time, toPem, uint, utf8 } from './der.ts';
+import { bits, ctx, octets, oid, seq, set, tlv, time, toPem, uint, utf8 } from '../../shared/der.ts';
 import { CaRequestError } from './errors.ts';
 import type { CaClient } from './ca-client.ts';
 import type { SpiffeId } from '../types.ts';

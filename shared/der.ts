@@ -1,4 +1,4 @@
-// Minimal DER: a bounds-checked TLV reader that keeps raw byte slices (so names and keys are copied byte-exact
+// Minimal DER (shared by the controller's CA and ztunnel's CSRs): a bounds-checked TLV reader that keeps raw byte slices (so names and keys are copied byte-exact
 // into certificates), and writers for the handful of ASN.1 types X.509 certificates and CSRs need.
 // Node's crypto has no CSR parser or certificate builder, and node-forge only handles RSA keys; this lets the CA
 // sign requests for any key type Node can verify (RSA, ECDSA P-256/P-384, Ed25519).
@@ -141,4 +141,9 @@ export function toPem(label: string, der: Buffer): string {
 export function fromPemAll(text: string, label: string): Buffer[] {
   const re = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`, 'g');
   return [...text.matchAll(re)].map((m) => Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64'));
+}
+
+/** Every PEM block with `label` in `text`, re-encoded one per string (normalised line breaks). */
+export function splitPem(text: string, label = 'CERTIFICATE'): string[] {
+  return fromPemAll(text, label).map((der) => toPem(label, der));
 }
