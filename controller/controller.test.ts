@@ -3,37 +3,18 @@
 // bound to its pod, TLS verified against the mesh root) that subscribes, ACKs, and watches changes arrive.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { startApiServer } from '../localcluster/apiserver/index.ts';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { mergePatch as merge, setPodReady as setReady, startTestApi, testPod } from '../test/support/control-plane.ts';
 import { silent } from '../shared/log.ts';
 import { eventually } from '../test/support/eventually.ts';
 import { startController } from './controller.ts';
 import { AdsClient, ADDRESS_TYPE_URL as ADDR, AUTHORIZATION_TYPE_URL as AUTHZ, decodeAddress, type DeltaDiscoveryResponse, type DeltaDiscoveryRequest } from '../shared/proto/index.ts';
 
-const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-function pod(name: string, ns: string, sa: string, labels: Record<string, string>) {
-  return { metadata: { name, namespace: ns, labels }, spec: { nodeName: 'node-1', serviceAccountName: sa, containers: [{ name: 'app', image: 'ambient-mesh/http-echo', ports: [{ name: 'http', containerPort: 8080 }] }] } };
-}
-
-async function setReady(core: CoreV1Api, ns: string, name: string, ip: string): Promise<void> {
-  await core.patchNamespacedPodStatus({ name, namespace: ns, body: { status: { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: 'True' }] } } }, merge);
-}
+const pod = (name: string, ns: string, sa: string, labels: Record<string, string>) => testPod(name, ns, { sa, labels });
 
 test('controller: xDS over TLS with a ztunnel token — full state, one incremental update, a removal, a quiet reconnect, policy status', { timeout: 120_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'controller-'));
-  const api = await startApiServer({ stateDir: dir, port: 0, logger: silent });
-  t.after(async () => {
-    await api.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const kc = new KubeConfig();
-  kc.loadFromFile(api.kubeconfigPath);
-  const core = kc.makeApiClient(CoreV1Api);
+  const { api, kc, core } = await startTestApi(t);
   const crd = kc.makeApiClient(CustomObjectsApi);
 
   await core.createNamespace({ body: { metadata: { name: 'istio-system' } } });

@@ -4,16 +4,12 @@
 // The controller also publishes the root in ConfigMap istio-ca-root-cert.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { once } from 'node:events';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { status } from '@grpc/grpc-js';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { startApiServer } from '../../localcluster/apiserver/index.ts';
+import { startTestApi } from '../support/control-plane.ts';
 import { startController } from '../../controller/controller.ts';
 import { parseCsrPem } from '../../controller/ca/csr.ts';
 import { silent } from '../../shared/log.ts';
@@ -24,15 +20,7 @@ import type { ServiceAccountRef, SpiffeId } from '../../ztunnel/types.ts';
 const sa = (namespace: string, serviceAccount: string): ServiceAccountRef => ({ trustDomain: 'cluster.local', namespace, serviceAccount });
 
 test('ztunnel identity: certificates from the controller CA for pods on its node only', { timeout: 60_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'zt-identity-'));
-  const api = await startApiServer({ stateDir: dir, port: 0, logger: silent });
-  t.after(async () => {
-    await api.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const kc = new KubeConfig();
-  kc.loadFromFile(api.kubeconfigPath);
-  const core = kc.makeApiClient(CoreV1Api);
+  const { api, kc, core } = await startTestApi(t);
   await core.createNamespace({ body: { metadata: { name: 'istio-system' } } });
   await core.createNamespace({ body: { metadata: { name: 'shop' } } });
   const pod = (ns: string, name: string, serviceAccountName: string, nodeName: string) =>
