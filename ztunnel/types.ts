@@ -4,8 +4,7 @@ import type { Authorization, Service, Workload } from '../shared/proto/types.ts'
 
 export type { Authorization, Service, Workload };
 
-/** `spiffe://<trust-domain>/ns/<namespace>/sa/<service-account>`. */
-export type SpiffeId = string & { readonly __brand: 'SpiffeId' };
+export type { SpiffeId } from '../shared/spiffe.ts';
 /** An IP literal in text form (`10.244.1.5`, `fd00::5`), as Node's sockets report it. */
 export type IpText = string & { readonly __brand: 'IpText' };
 /** `<namespace>/<hostname>`: the xDS name of a Service and the key of Workload.services. */

@@ -259,46 +259,29 @@ test('ztunnel: capture without restarts, HBONE mTLS, L4 policy, passthrough, loa
   await t.test('AuthorizationPolicy: DENY by principal and by namespace block; ALLOW admits only what it names', async () => {
     const curl = async (from: typeof client, url: string) => (await execIn(m, from, ['curl', '-sS', '--max-time', '5', url])).code;
     assert.equal(await curl(client, 'http://echo.zt/'), 0);
-    const denyPrincipal = `apiVersion: security.istio.io/v1
+    const echoPolicy = (name: string, action: 'ALLOW' | 'DENY', source: string) => `apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
-metadata: {name: deny-client, namespace: zt}
+metadata: {name: ${name}, namespace: zt}
 spec:
   selector: {matchLabels: {app: echo}}
-  action: DENY
-  rules: [{from: [{source: {principals: ["cluster.local/ns/zt/sa/client"]}}]}]
+  action: ${action}
+  rules: [{from: [{source: ${source}}]}]
 `;
-    await m.ok(['apply', '-f', '-'], { input: denyPrincipal });
-    await eventually(async () => (await curl(client, 'http://echo.zt/')) !== 0, 15_000);
-    assert.equal(await curl(client2, 'http://echo.zt/'), 0, 'another identity is still allowed');
-    await m.ok(['delete', '-f', '-'], { input: denyPrincipal });
-    await eventually(async () => (await curl(client, 'http://echo.zt/')) === 0, 15_000);
-
-    const denyNamespace = `apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata: {name: deny-ns, namespace: zt}
-spec:
-  selector: {matchLabels: {app: echo}}
-  action: DENY
-  rules: [{from: [{source: {namespaces: ["zt"]}}]}]
-`;
-    await m.ok(['apply', '-f', '-'], { input: denyNamespace });
-    await eventually(async () => (await curl(client2, 'http://echo.zt/')) !== 0, 15_000);
-    await m.ok(['delete', '-f', '-'], { input: denyNamespace });
-    await eventually(async () => (await curl(client2, 'http://echo.zt/')) === 0, 15_000);
-
-    const allowClient = `apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata: {name: allow-client, namespace: zt}
-spec:
-  selector: {matchLabels: {app: echo}}
-  action: ALLOW
-  rules: [{from: [{source: {principals: ["cluster.local/ns/zt/sa/client"]}}]}]
-`;
-    await m.ok(['apply', '-f', '-'], { input: allowClient });
-    await eventually(async () => (await curl(client2, 'http://echo.zt/')) !== 0, 15_000);
-    assert.equal(await curl(client, 'http://echo.zt/'), 0, 'the named principal is admitted');
-    await m.ok(['delete', '-f', '-'], { input: allowClient });
-    await eventually(async () => (await curl(client2, 'http://echo.zt/')) === 0, 15_000);
+    /** Apply the policy until `refused` is turned away, check `during`, delete it and wait until `refused` is let in again. */
+    const withPolicy = async (yaml: string, refused: typeof client, during: () => Promise<void> = async () => {}) => {
+      await m.ok(['apply', '-f', '-'], { input: yaml });
+      await eventually(async () => (await curl(refused, 'http://echo.zt/')) !== 0, 15_000);
+      await during();
+      await m.ok(['delete', '-f', '-'], { input: yaml });
+      await eventually(async () => (await curl(refused, 'http://echo.zt/')) === 0, 15_000);
+    };
+    await withPolicy(echoPolicy('deny-client', 'DENY', '{principals: ["cluster.local/ns/zt/sa/client"]}'), client, async () => {
+      assert.equal(await curl(client2, 'http://echo.zt/'), 0, 'another identity is still allowed');
+    });
+    await withPolicy(echoPolicy('deny-ns', 'DENY', '{namespaces: ["zt"]}'), client2);
+    await withPolicy(echoPolicy('allow-client', 'ALLOW', '{principals: ["cluster.local/ns/zt/sa/client"]}'), client2, async () => {
+      assert.equal(await curl(client, 'http://echo.zt/'), 0, 'the named principal is admitted');
+    });
   });
 
   await t.test('PERMISSIVE accepts plaintext from outside the mesh; STRICT refuses it', async () => {

@@ -10,6 +10,7 @@ import { newWorkloadKey, type WorkloadKey } from './csr.ts';
 import { BadCertificateError, CertificateUnavailableError, IdentityError, ManagerClosedError } from './errors.ts';
 import { backoffMs, DEFAULT_BACKOFF, MAX_TIMER_MS, retryable, rotationDelayMs, type Backoff } from './schedule.ts';
 import { splitPem } from '../../shared/der.ts';
+import { spiffeId } from '../../shared/spiffe.ts';
 
 export interface WorkloadCertificate {
   identity: SpiffeId;
@@ -63,8 +64,7 @@ interface Entry {
   abort: AbortController;
 }
 
-export const workloadIdentity = (sa: ServiceAccountRef, trustDomain: string): SpiffeId =>
-  `spiffe://${sa.trustDomain || trustDomain}/ns/${sa.namespace}/sa/${sa.serviceAccount}` as SpiffeId;
+export const workloadIdentity = (sa: ServiceAccountRef, trustDomain: string): SpiffeId => spiffeId(sa.trustDomain || trustDomain, sa);
 
 /** Check the CA's answer and split it; throws BadCertificateError when it is not a certificate for `identity` and `key`. */
 export function toWorkloadCertificate(identity: SpiffeId, chain: string[], key: KeyObject, keyPem: string): { cert: WorkloadCertificate; serial: string } {

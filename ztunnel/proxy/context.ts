@@ -3,7 +3,7 @@
 // telemetry, and the set of live connections (for drain).
 import type { Logger } from 'pino';
 import type { Duplex } from 'node:stream';
-import type { StateView, IpText, SpiffeId, Workload } from '../types.ts';
+import type { StateView, IpText, SpiffeId } from '../types.ts';
 import type { SocketFactory } from '../socket/index.ts';
 import type { HbonePool } from '../hbone/index.ts';
 import type { CertificateManager } from '../identity/index.ts';
@@ -48,14 +48,6 @@ export interface PodContext extends NodeServices {
   factory: SocketFactory;
   /** Live connections of this pod, both directions, destroyed when a drain deadline passes. */
   live: Set<Duplex>;
-}
-
-export function spiffeIdOf(trustDomain: string, namespace: string, serviceAccount: string): SpiffeId {
-  return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}` as SpiffeId;
-}
-
-export function workloadIdentity(w: Workload, fallbackTrustDomain: string): SpiffeId {
-  return spiffeIdOf(w.trustDomain || fallbackTrustDomain, w.namespace ?? 'default', w.serviceAccount || 'default');
 }
 
 /** Track a socket/stream as live until it closes. */

@@ -4,17 +4,13 @@
 import type { ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '../../shared/errors.ts';
+import { parseSpiffeId } from '../../shared/spiffe.ts';
 import { createHboneServer, respondConnect, splice } from '../hbone/index.ts';
 import { authorize } from '../policy/index.ts';
 import { ConnectionTelemetry } from '../telemetry/index.ts';
 import type { IpText, SpiffeId, Workload } from '../types.ts';
 import { HBONE_PORT, hostPort, track, type PodContext } from './context.ts';
 import { closeServer, type Listener } from './outbound.ts';
-
-/** `spiffe://td/ns/<ns>/sa/<sa>` → ns. */
-export function namespaceOf(id: SpiffeId): string | undefined {
-  return /^spiffe:\/\/[^/]+\/ns\/([^/]+)\/sa\/[^/]+$/.exec(id)?.[1];
-}
 
 export async function bindInbound(ctx: PodContext): Promise<Listener & { refreshTls(): Promise<void> }> {
   const sa = { trustDomain: ctx.trustDomain, namespace: ctx.pod.namespace, serviceAccount: ctx.pod.serviceAccount };
@@ -62,7 +58,7 @@ async function handleInbound(ctx: PodContext, stream: ServerHttp2Stream, info: S
   // This listener lives in the pod's namespace: it only delivers to the pod itself.
   if (target.ip !== ctx.pod.ip) return refuse(400, 'ZT_WRONG_DESTINATION', `tunnel for ${info.authority} arrived at pod ${ctx.pod.namespace}/${ctx.pod.name} (${ctx.pod.ip})`);
   if (!dstWorkload) return refuse(503, 'ZT_UNKNOWN_WORKLOAD', `no workload with address ${target.ip} in the control plane's state yet`);
-  const namespace = namespaceOf(info.peerIdentity) ?? '';
+  const namespace = parseSpiffeId(info.peerIdentity)?.sa.namespace ?? '';
   const verdict = authorize({ source: { identity: info.peerIdentity, namespace }, sourceIp: srcIp, destIp: target.ip, destPort: target.port }, ctx.state.policiesFor(dstWorkload));
   if (!verdict.allowed) return refuse(401, 'ZT_POLICY_DENIED', `connection from ${info.peerIdentity} denied: ${verdict.reason}`, verdict);
   let app: Duplex;

@@ -8,7 +8,8 @@ import { bindOutbound, type Listener } from './outbound.ts';
 import { bindInbound } from './inbound.ts';
 import { bindInboundPlain } from './inbound-plain.ts';
 import { bindDns } from './dns.ts';
-import { PROXY_MARK, spiffeIdOf, type CapturedPod, type NodeServices, type PodContext } from './context.ts';
+import { spiffeId } from '../../shared/spiffe.ts';
+import { PROXY_MARK, type CapturedPod, type NodeServices, type PodContext } from './context.ts';
 
 export class PodProxy {
   readonly pod: CapturedPod;
@@ -27,7 +28,7 @@ export class PodProxy {
     const ctx: PodContext = {
       ...node,
       pod,
-      identity: spiffeIdOf(node.trustDomain, pod.namespace, pod.serviceAccount),
+      identity: spiffeId(node.trustDomain, pod),
       factory: inPodSocketFactory(pod.netns, { mark: PROXY_MARK }),
       live: new Set(),
       log: node.log.child({ pod: `${pod.namespace}/${pod.name}` }),

@@ -1,4 +1,5 @@
 // The SPIFFE identity a workload's certificate carries, as ztunnel derives it from the Workload resource.
+import { spiffeId } from '../../shared/spiffe.ts';
 import type { SpiffeId, Workload } from '../types.ts';
 
 export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
@@ -11,5 +12,5 @@ export const DEFAULT_SERVICE_ACCOUNT = 'default';
 export function workloadIdentity(w: Workload, trustDomain?: string): SpiffeId {
   const td = w.trustDomain || trustDomain || DEFAULT_TRUST_DOMAIN;
   const sa = w.serviceAccount || DEFAULT_SERVICE_ACCOUNT;
-  return `spiffe://${td}/ns/${w.namespace ?? ''}/sa/${sa}` as SpiffeId;
+  return spiffeId(td, { namespace: w.namespace ?? '', serviceAccount: sa });
 }
