@@ -1,14 +1,14 @@
 // DnsServer: serves the cluster zone over UDP (a given dgram socket) and TCP (a given net.Server, 2-byte length
 // framing), answering from an index rebuilt on every `update(services, endpointSlices)`. The caller creates and
 // binds the sockets (the daemon inside the fabric netns at 10.100.0.1:53; tests on 127.0.0.1 port 0).
-import type { Socket as UdpSocket, RemoteInfo } from 'node:dgram';
-import type { Server as TcpServer, Socket as TcpSocket } from 'node:net';
+import type { Socket as UdpSocket } from 'node:dgram';
+import type { Server as TcpServer } from 'node:net';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { silent, type Logger } from '../../shared/log.ts';
 import { errorMessage } from '../../shared/errors.ts';
 import { DnsParseError } from './errors.ts';
 import {
-  buildMessage, CLASSIC_UDP_SIZE, errorResponse, OPCODE_QUERY, parseMessage, RCODE, responseTo, type Message,
+  buildMessage, CLASSIC_UDP_SIZE, errorResponse, OPCODE_QUERY, parseMessage, RCODE, responseTo, serveDnsTcp, serveDnsUdp, type Message,
 } from '../../shared/dns/index.ts';
 import { buildIndex, resolve, type DnsIndex } from './resolver.ts';
 
@@ -24,7 +24,6 @@ export interface DnsServerOptions {
 }
 
 const MAX_EDNS_UDP = 4096;
-const TCP_IDLE_MS = 30_000;
 
 export class DnsServer {
   readonly #opts: DnsServerOptions;
@@ -32,7 +31,6 @@ export class DnsServer {
   #index: DnsIndex;
   #serial = 1;
   readonly #detach: Array<() => void> = [];
-  readonly #conns = new Set<TcpSocket>();
 
   constructor(opts: DnsServerOptions = {}) {
     this.#opts = opts;
@@ -92,55 +90,16 @@ export class DnsServer {
 
   /** Serve queries arriving on a bound UDP socket (the socket stays the caller's to close). */
   serveUdp(socket: UdpSocket): void {
-    const onMessage = (msg: Buffer, rinfo: RemoteInfo) => {
-      this.handle(msg, 'udp').then((out) => {
-        if (out) socket.send(out, rinfo.port, rinfo.address, (err) => { if (err) this.#log.debug({ err: err.message }, 'dns udp send failed'); });
-      }, (err: unknown) => this.#log.error({ err: errorMessage(err) }, 'dns udp handler failed'));
-    };
-    socket.on('message', onMessage);
-    this.#detach.push(() => socket.off('message', onMessage));
+    this.#detach.push(serveDnsUdp(socket, (q) => this.handle(q, 'udp'), this.#log));
   }
 
   /** Serve DNS over TCP on a listening (or soon listening) server (the server stays the caller's to close). */
   serveTcp(server: TcpServer): void {
-    const onConnection = (sock: TcpSocket) => this.#serveConnection(sock);
-    server.on('connection', onConnection);
-    this.#detach.push(() => server.off('connection', onConnection));
-  }
-
-  #serveConnection(sock: TcpSocket): void {
-    this.#conns.add(sock);
-    sock.setTimeout(TCP_IDLE_MS, () => sock.destroy());
-    sock.on('error', () => {});
-    sock.on('close', () => this.#conns.delete(sock));
-    let buf = Buffer.alloc(0);
-    let chain = Promise.resolve();
-    sock.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      while (buf.length >= 2) {
-        const len = buf.readUInt16BE(0);
-        if (buf.length < 2 + len) break;
-        const msg = buf.subarray(2, 2 + len);
-        buf = buf.subarray(2 + len);
-        // answer in order, one at a time per connection
-        chain = chain.then(async () => {
-          const out = await this.handle(Buffer.from(msg), 'tcp');
-          if (!out || sock.destroyed) return;
-          const head = Buffer.alloc(2);
-          head.writeUInt16BE(out.length);
-          sock.write(Buffer.concat([head, out]));
-        }).catch((err: unknown) => {
-          this.#log.error({ err: errorMessage(err) }, 'dns tcp handler failed');
-          sock.destroy();
-        });
-      }
-    });
+    this.#detach.push(serveDnsTcp(server, (q) => this.handle(q, 'tcp'), this.#log));
   }
 
   /** Stop serving: detach from the sockets and drop open TCP connections. */
   close(): void {
     for (const d of this.#detach.splice(0)) d();
-    for (const c of this.#conns) c.destroy();
-    this.#conns.clear();
   }
 }
