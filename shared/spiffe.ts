@@ -9,6 +9,11 @@ export interface ServiceAccountName {
   serviceAccount: string;
 }
 
+/** A service account in a trust domain: the unit of identity. */
+export interface ServiceAccountRef extends ServiceAccountName {
+  trustDomain: string;
+}
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SA_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 

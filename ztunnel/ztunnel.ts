@@ -5,10 +5,10 @@ import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from 'pino';
-import { XdsState } from './state/index.ts';
-import { startXdsClient } from './xds/index.ts';
-import { CertificateManager, createCaClient } from './identity/index.ts';
-import { HbonePool } from './hbone/index.ts';
+import { XdsState } from '../shared/state/index.ts';
+import { startXdsClient, stateSubscriptions } from '../shared/xds/index.ts';
+import { CertificateManager, createCaClient } from '../shared/identity/index.ts';
+import { HbonePool } from '../shared/hbone/index.ts';
 import { connectionMetrics } from './telemetry/index.ts';
 import { NodeAgent } from './nodeagent/index.ts';
 import { startAdmin, type AdminServers } from './admin/index.ts';
@@ -38,7 +38,8 @@ export async function startZtunnel(config: ZtunnelConfig, log: Logger): Promise<
       id: `ztunnel~${config.nodeIp}~${config.podName}.${config.podNamespace}~${config.podNamespace}.svc.cluster.local`,
       metadata: { NODE_NAME: config.nodeName, CLUSTER_ID: config.clusterId, NAMESPACE: config.podNamespace, INSTANCE_IPS: config.nodeIp },
     },
-    state, log: log.child({ part: 'xds' }),
+    subscriptions: stateSubscriptions(state), log: log.child({ part: 'xds' }),
+    onSynced: () => log.info({ workloads: [...state.allWorkloads()].length, services: [...state.allServices()].length, policies: [...state.allPolicies()].length }, 'xds synced'),
   });
   const ca = createCaClient({ address: config.caAddress, servername: config.controlPlaneName, rootCaPem, token });
   const certs = new CertificateManager({ ca, trustDomain: config.trustDomain, log: log.child({ part: 'identity' }) });

@@ -14,7 +14,7 @@ import { startController } from '../../controller/controller.ts';
 import { parseCsrPem } from '../../controller/ca/csr.ts';
 import { silent } from '../../shared/log.ts';
 import { eventually } from '../support/eventually.ts';
-import { CaRequestError, CertificateManager, createCaClient, newWorkloadKey } from '../../ztunnel/identity/index.ts';
+import { CaRequestError, CertificateManager, createCaClient, newWorkloadKey } from '../../shared/identity/index.ts';
 import type { ServiceAccountRef, SpiffeId } from '../../ztunnel/types.ts';
 
 const sa = (namespace: string, serviceAccount: string): ServiceAccountRef => ({ trustDomain: 'cluster.local', namespace, serviceAccount });

@@ -8,8 +8,8 @@ import { startController, type Controller } from '../../controller/controller.ts
 import { silent } from '../../shared/log.ts';
 import { eventually } from '../support/eventually.ts';
 import { createZtunnelIdentity, setPodReady, startTestApi, testPod } from '../support/control-plane.ts';
-import { XdsState } from '../../ztunnel/state/index.ts';
-import { startXdsClient, ztunnelNodeId } from '../../ztunnel/xds/index.ts';
+import { XdsState } from '../../shared/state/index.ts';
+import { startXdsClient, stateSubscriptions, ztunnelNodeId } from '../../shared/xds/index.ts';
 import type { IpText, ServiceKey } from '../../ztunnel/types.ts';
 
 const uid = (name: string) => `Kubernetes//Pod/shop/${name}`;
@@ -34,7 +34,7 @@ test('ztunnel xds ⇄ controller: sync, serve while the controller is down, resy
   const xds = startXdsClient({
     address: `127.0.0.1:${port}`, servername: ctl.serverName, rootCaPem: ctl.rootCertPem, token: () => token,
     node: { id: ztunnelNodeId({ ip: '10.100.0.11', podName, namespace: 'istio-system' }), metadata: { NODE_NAME: 'node-1', NAMESPACE: 'istio-system' } },
-    state, log: silent, backoff: { initialMs: 100, maxMs: 500 },
+    subscriptions: stateSubscriptions(state), log: silent, backoff: { initialMs: 100, maxMs: 500 },
   });
   t.after(() => xds.close());
 

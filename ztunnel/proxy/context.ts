@@ -4,9 +4,9 @@
 import type { Logger } from 'pino';
 import type { Duplex } from 'node:stream';
 import type { StateView, IpText, SpiffeId } from '../types.ts';
-import type { SocketFactory } from '../socket/index.ts';
-import type { HbonePool } from '../hbone/index.ts';
-import type { CertificateManager } from '../identity/index.ts';
+import type { SocketFactory } from '../../shared/socket/index.ts';
+import type { HbonePool } from '../../shared/hbone/index.ts';
+import type { CertificateManager } from '../../shared/identity/index.ts';
 import type { ConnectionMetrics } from '../telemetry/index.ts';
 
 export const HBONE_PORT = 15008;

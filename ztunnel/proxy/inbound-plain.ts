@@ -6,7 +6,7 @@ import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { originalDestination } from '../../shared/netsock/index.ts';
 import { errorMessage } from '../../shared/errors.ts';
-import { splice } from '../hbone/index.ts';
+import { splice } from '../../shared/hbone/index.ts';
 import { authorize } from '../policy/index.ts';
 import { ConnectionTelemetry } from '../telemetry/index.ts';
 import type { IpText } from '../types.ts';

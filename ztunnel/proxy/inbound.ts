@@ -5,7 +5,7 @@ import type { ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '../../shared/errors.ts';
 import { parseSpiffeId } from '../../shared/spiffe.ts';
-import { createHboneServer, respondConnect, splice } from '../hbone/index.ts';
+import { createHboneServer, respondConnect, splice } from '../../shared/hbone/index.ts';
 import { authorize } from '../policy/index.ts';
 import { ConnectionTelemetry } from '../telemetry/index.ts';
 import type { IpText, SpiffeId, Workload } from '../types.ts';

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { originalDestination } from '../../shared/netsock/index.ts';
 import { errorMessage } from '../../shared/errors.ts';
 import { decideOutbound } from '../route/index.ts';
-import { splice } from '../hbone/index.ts';
+import { splice } from '../../shared/hbone/index.ts';
 import { ConnectionTelemetry } from '../telemetry/index.ts';
 import type { IpText } from '../types.ts';
 import { HBONE_PORT, OUTBOUND_PORT, hostPort, track, type PodContext } from './context.ts';

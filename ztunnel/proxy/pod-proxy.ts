@@ -3,7 +3,7 @@
 // installed (the node agent's order), so redirected traffic never meets a closed port. `close` stops accepting and
 // lets live connections finish until the deadline, then cuts what remains.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { inPodSocketFactory } from '../socket/index.ts';
+import { inPodSocketFactory } from '../../shared/socket/index.ts';
 import { bindOutbound, type Listener } from './outbound.ts';
 import { bindInbound } from './inbound.ts';
 import { bindInboundPlain } from './inbound-plain.ts';
