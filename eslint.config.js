@@ -3,9 +3,14 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const others = (self) => ['ztunnel', 'waypoint', 'controller']
+const BINARIES = ['ztunnel', 'waypoint', 'controller'];
+const MAX_DEPTH = 6;
+// Import specifiers are matched as text, so the rule is made per folder depth: a file N folders below the repo root
+// reaches another binary's folder only through exactly N `../`. (A name-only pattern would also catch a binary's own
+// sub-folder of the same name, e.g. controller/waypoint/, and shared/waypoint/.)
+const others = (self, depth) => BINARIES
   .filter((d) => d !== self)
-  .map((d) => ({ group: [`**/${d}/**`, `../${d}/*`], message: `${self}/ must not import ${d}/; move shared code to shared/` }));
+  .map((d) => ({ group: [`${'../'.repeat(depth)}${d}/**`], message: `${self}/ must not import ${d}/; move shared code to shared/` }));
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'native/build/**', '.state/**'] },
@@ -19,8 +24,8 @@ export default tseslint.config(
       'no-undef': 'off', // TypeScript checks names; Node globals need no list
     },
   },
-  ...['ztunnel', 'waypoint', 'controller'].map((d) => ({
-    files: [`${d}/**/*.ts`],
-    rules: { 'no-restricted-imports': ['error', { patterns: others(d) }] },
-  })),
+  ...BINARIES.flatMap((d) => Array.from({ length: MAX_DEPTH }, (_, i) => ({
+    files: [`${d}/${'*/'.repeat(i)}*.ts`],
+    rules: { 'no-restricted-imports': ['error', { patterns: others(d, i + 1) }] },
+  }))),
 );

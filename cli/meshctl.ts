@@ -8,6 +8,7 @@ import { clusterUp, clusterDown, clusterStatus, kubeconfigPath } from './command
 import { execInPod } from './commands/exec.ts';
 import { demo } from './commands/demo.ts';
 import { ztunnelConfig } from './commands/ztunnel-config.ts';
+import { runWaypoint, waypointFlags, waypointUsage } from './commands/waypoint.ts';
 import { clusterPaths } from '../localcluster/paths.ts';
 import { MeshError } from '../shared/errors.ts';
 
@@ -31,7 +32,7 @@ Objects (any cluster, by kubeconfig):
 Mesh:
   ztunnel-config workloads|services|policies|certificates|connections|pods [--node node-N] [-o json] [--controller URL]
                                  what the controller serves to ztunnels (from its debug endpoint)
-
+${waypointUsage}
 Global: --kubeconfig PATH (else $KUBECONFIG, else the local cluster's), MESHCTL_HOME (state dir)
 `;
 
@@ -92,6 +93,7 @@ const commands: Record<string, Command> = {
     flags: { output: { type: 'string', short: 'o' }, controller: { type: 'string' }, node: { type: 'string' } },
     run: (p) => ztunnelConfig(p.positionals[0], str(p, 'output'), str(p, 'controller'), str(p, 'node')),
   },
+  waypoint: { flags: waypointFlags, run: (p) => runWaypoint(() => kube(p), p) },
   exec: {
     flags: { ...kubeFlags, container: { type: 'string', short: 'c' } },
     run: async (p) => {

@@ -6,7 +6,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry, Counter, collectDefaultMetrics } from 'prom-client';
 import { hostname } from 'node:os';
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { logger, type Logger } from '../shared/log.ts';
 import { errorMessage } from '../shared/errors.ts';
 import { createCa, type Ca } from './ca/index.ts';
@@ -14,8 +14,13 @@ import { startRootCertPublisher } from './ca/root-publisher.ts';
 import { tokenReviewAuthenticator } from './ca/authn.ts';
 import { createDeltaAds, type DeltaAds } from './xds/index.ts';
 import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL, decodeAddress, decodeAuthorization, ipString } from '../shared/proto/index.ts';
-import { startWatches, meshKinds, type Watches } from './kube/watch.ts';
-import { Pipeline, type PolicyVerdict } from './pipeline.ts';
+import { startWatches, meshKinds, type EventType, type Watches } from './kube/watch.ts';
+import { startWaypointReconciler, waypointWatchedKinds, WAYPOINT_EVENT_KINDS, type WaypointReconciler } from './waypoint/deploy/index.ts';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { Pipeline } from './pipeline.ts';
+import { createStatusWriter } from './status-writer.ts';
+import { WAYPOINT_CONFIG_TYPE_URL } from '../shared/waypoint/config.ts';
+import { decodeWaypointConfig } from '../shared/waypoint/codec.ts';
 import { startLeaderElection, type LeaderElection } from './kube/leader.ts';
 
 export interface ControllerOptions {
@@ -29,6 +34,10 @@ export interface ControllerOptions {
   debugPort?: number; // 15014
   debounceMs?: number; // 100
   caAudience?: string; // istio-ca
+  /** Where waypoint pods reach the controller's xDS and CA (default `istiod.<namespace>.svc:15012`). */
+  waypointXdsAddress?: string;
+  /** Image of the waypoint Deployments it renders (default ambient-mesh/waypoint:dev). */
+  waypointImage?: string;
   log?: Logger;
 }
 
@@ -71,7 +80,7 @@ export async function startController(o: ControllerOptions): Promise<Controller>
   });
 
   const rejections = new Counter({ name: 'mesh_controller_config_rejections_total', help: 'Policies not applied as written, by kind and reason', labelNames: ['kind', 'reason'], registers: [registry] });
-  const status = policyStatusWriter(o.kubeconfig, log);
+  const status = createStatusWriter(o.kubeconfig, log.child({ part: 'status' }));
   // Only the leader writes status, so two replicas can run; a new leader rewrites the latest verdicts.
   const election: LeaderElection = startLeaderElection({
     kubeconfig: o.kubeconfig, namespace, name: 'ambient-controller-status', identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
@@ -83,10 +92,31 @@ export async function startController(o: ControllerOptions): Promise<Controller>
     sink: ads, log: log.child({ part: 'index' }),
     onVerdicts: (vs) => {
       for (const v of vs) if (!v.status.accepted) rejections.inc({ kind: v.kind, reason: v.status.reason });
-      status.record(vs, election.isLeader());
+      status.record(vs.map((v) => ({
+        kind: v.kind, namespace: v.namespace, name: v.name, generation: v.generation, ...v.status,
+        condition: v.kind === 'AuthorizationPolicy' || v.kind === 'PeerAuthentication' ? 'ZtunnelAccepted' : 'Accepted',
+      })), election.isLeader());
+    },
+    onWaypointVerdicts: (vs) => {
+      for (const v of vs) if (!v.accepted) rejections.inc({ kind: v.kind, reason: v.reason });
+      status.record(vs.map((v) => ({ ...v, condition: v.kind === 'AuthorizationPolicy' || v.kind === 'RequestAuthentication' ? 'WaypointAccepted' : 'Accepted' })), election.isLeader());
     },
   });
-  const watches: Watches = startWatches(o.kubeconfig, meshKinds(o.kubeconfig), (kind, type, obj) => pipeline.event(kind, type, obj), log.child({ part: 'watch' }));
+  let toWaypoints = (_k: string, _t: EventType, _o: KubernetesObject): void => {};
+  const watches: Watches = startWatches(o.kubeconfig, [...meshKinds(o.kubeconfig), ...waypointWatchedKinds(o.kubeconfig)], (kind, type, obj) => {
+    pipeline.event(kind, type, obj);
+    if ((WAYPOINT_EVENT_KINDS as readonly string[]).includes(kind)) toWaypoints(kind, type, obj);
+  }, log.child({ part: 'watch' }));
+  const xdsForWaypoints = o.waypointXdsAddress ?? `istiod.${namespace}.svc:15012`;
+  const waypoints: WaypointReconciler = startWaypointReconciler({
+    kubeconfig: o.kubeconfig,
+    render: {
+      image: o.waypointImage ?? 'ambient-mesh/waypoint:dev', xdsAddress: xdsForWaypoints, caAddress: xdsForWaypoints,
+      trustDomain, clusterId: o.clusterId ?? 'Kubernetes', controlPlaneNamespace: namespace,
+    },
+    isLeader: () => election.isLeader(), log: log.child({ part: 'waypoint-deploy' }), synced: watches.synced,
+  });
+  toWaypoints = (k, t, obj) => waypoints.event(k, t, obj);
   await watches.synced;
   pipeline.flush();
   log.info('all informers synced; serving');
@@ -118,8 +148,11 @@ export async function startController(o: ControllerOptions): Promise<Controller>
     if (path === '/debug/authorizations') {
       return send(200, [...ads.resources(AUTHORIZATION_TYPE_URL)].map(([name, r]) => ({ name, version: r.version, authorization: decodeAuthorization(r.resource) })));
     }
+    if (path === '/debug/waypoints') {
+      return send(200, [...ads.resources(WAYPOINT_CONFIG_TYPE_URL)].map(([name, r]) => ({ name, version: r.version, config: decodeWaypointConfig(r.resource) })));
+    }
     if (path === '/debug/connections') return send(200, ads.connectedClients());
-    send(404, { error: `no such endpoint ${path}; try /debug/addresses, /debug/authorizations, /debug/connections, /metrics, /ready` });
+    send(404, { error: `no such endpoint ${path}; try /debug/addresses, /debug/authorizations, /debug/waypoints, /debug/connections, /metrics, /ready` });
   });
   const debugPort = await new Promise<number>((resolve) => debug.listen(o.debugPort ?? 15014, host, () => resolve((debug.address() as AddressInfo).port)));
   log.info({ grpcPort, debugPort }, 'controller serving xDS and CA');
@@ -128,6 +161,7 @@ export async function startController(o: ControllerOptions): Promise<Controller>
     grpcPort, debugPort, rootCertPem: ca.rootCertPem, serverName: `istiod.${namespace}.svc`, ads, ca,
     async close() {
       pipeline.stop();
+      await waypoints.stop();
       await election.stop();
       await rootPublisher.stop();
       await watches.stop();
@@ -141,52 +175,6 @@ export async function startController(o: ControllerOptions): Promise<Controller>
       });
       debug.closeAllConnections();
       await new Promise<void>((resolve) => debug.close(() => resolve()));
-    },
-  };
-}
-
-// Policies get Istio's `ZtunnelAccepted`; ServiceEntry/WorkloadEntry an `Accepted` condition.
-const groups: Record<PolicyVerdict['kind'], { group: string; plural: string; condition: string }> = {
-  AuthorizationPolicy: { group: 'security.istio.io', plural: 'authorizationpolicies', condition: 'ZtunnelAccepted' },
-  PeerAuthentication: { group: 'security.istio.io', plural: 'peerauthentications', condition: 'ZtunnelAccepted' },
-  ServiceEntry: { group: 'networking.istio.io', plural: 'serviceentries', condition: 'Accepted' },
-  WorkloadEntry: { group: 'networking.istio.io', plural: 'workloadentries', condition: 'Accepted' },
-};
-
-/**
- * Writes the verdict condition (see `groups`) on objects whose verdict changed, when this replica leads.
- * The latest verdict of every policy is kept so a replica that becomes leader can write them all.
- * A failed write is logged and retried when the verdict or the leadership changes.
- */
-function policyStatusWriter(kc: KubeConfig, log: Logger): { record(v: PolicyVerdict[], leader: boolean): void; writeAll(): void } {
-  const api = kc.makeApiClient(CustomObjectsApi);
-  const latest = new Map<string, PolicyVerdict>();
-  const write = (v: PolicyVerdict): void => {
-    const g = groups[v.kind];
-    const condition = {
-      type: g.condition,
-      status: v.status.accepted ? 'True' : 'False',
-      reason: v.status.reason,
-      message: v.status.message,
-      observedGeneration: v.generation,
-      lastTransitionTime: new Date().toISOString(),
-    };
-    void api
-      .patchNamespacedCustomObjectStatus(
-        { group: g.group, version: 'v1', namespace: v.namespace, plural: g.plural, name: v.name, body: { status: { conditions: [condition] } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      )
-      .catch((err: unknown) => log.warn({ policy: `${v.namespace}/${v.name}`, err: errorMessage(err) }, 'cannot write policy status'));
-  };
-  return {
-    record(vs, leader) {
-      for (const v of vs) {
-        latest.set(`${v.kind}/${v.namespace}/${v.name}`, v);
-        if (leader) write(v);
-      }
-    },
-    writeAll() {
-      for (const v of latest.values()) write(v);
     },
   };
 }

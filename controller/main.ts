@@ -1,5 +1,6 @@
 // The controller binary: `node controller/main.ts [--kubeconfig PATH] [--namespace istio-system]
-// [--trust-domain cluster.local] [--cluster-id Kubernetes] [--host 0.0.0.0] [--grpc-port 15012] [--debug-port 15014]`.
+// [--trust-domain cluster.local] [--cluster-id Kubernetes] [--host 0.0.0.0] [--grpc-port 15012] [--debug-port 15014]
+// [--waypoint-xds-address HOST:PORT] [--waypoint-image IMAGE]`.
 // Without --kubeconfig it uses $KUBECONFIG or the in-cluster service account, like any Kubernetes controller.
 // V8 flags: see heapFlags below; the process replaces itself (same pid) to apply them before anything loads.
 import { parseArgs } from 'node:util';
@@ -30,6 +31,8 @@ const { values: v } = parseArgs({
     host: { type: 'string', default: '0.0.0.0' },
     'grpc-port': { type: 'string', default: '15012' },
     'debug-port': { type: 'string', default: '15014' },
+    'waypoint-xds-address': { type: 'string', default: process.env.WAYPOINT_XDS_ADDRESS },
+    'waypoint-image': { type: 'string', default: process.env.WAYPOINT_IMAGE },
   },
 });
 
@@ -41,6 +44,8 @@ try {
   const ctl = await startController({
     kubeconfig: kc, namespace: v.namespace, trustDomain: v['trust-domain'], clusterId: v['cluster-id'],
     host: v.host, grpcPort: Number(v['grpc-port']), debugPort: Number(v['debug-port']), log,
+    ...(v['waypoint-xds-address'] ? { waypointXdsAddress: v['waypoint-xds-address'] } : {}),
+    ...(v['waypoint-image'] ? { waypointImage: v['waypoint-image'] } : {}),
   });
   const stop = (signal: string): void => {
     log.info({ signal }, 'stopping');

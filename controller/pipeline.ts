@@ -9,7 +9,12 @@ import {
   type PolicyResource, type PolicyStatus,
 } from './policy/index.ts';
 import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL, encodeAddress, encodeAuthorization } from '../shared/proto/index.ts';
+import { WAYPOINT_CONFIG_TYPE_URL } from '../shared/waypoint/config.ts';
+import { encodeWaypointConfig } from '../shared/waypoint/codec.ts';
 import type { EventType } from './kube/watch.ts';
+import { WaypointCompiler } from './waypoint/compiler.ts';
+import type { ConfigVerdict, KubeObject } from './waypoint/verdict.ts';
+import type { BypassPolicy } from './waypoint/bypass.ts';
 
 /** What the pipeline needs from the xDS server. */
 export interface ResourceSink {
@@ -30,6 +35,8 @@ export interface PipelineOptions extends AmbientOptions {
   log: Logger;
   /** Called after a flush with the verdict of every policy whose verdict changed (the status writer). */
   onVerdicts?: (v: PolicyVerdict[]) => void;
+  /** Called after a flush with the verdict of every waypoint config object whose verdict changed. */
+  onWaypointVerdicts?: (v: ConfigVerdict[]) => void;
   /** Quiet period before a flush (default 10 ms; the xDS server debounces pushes on top). */
   flushDelayMs?: number;
 }
@@ -50,6 +57,12 @@ export class Pipeline {
   #published = new Set<string>();
   /** Last verdict per policy key, so status is written only when it changes. */
   readonly #verdicts = new Map<string, string>();
+  readonly waypoints: WaypointCompiler;
+  /** Names of WaypointConfigs currently published. */
+  #publishedWaypoints = new Set<string>();
+  #bypass: BypassPolicy[] = [];
+  #bypassFingerprint = '[]';
+  readonly #waypointVerdicts = new Map<string, string>();
 
   constructor(o: PipelineOptions) {
     this.#o = o;
@@ -57,9 +70,11 @@ export class Pipeline {
       clusterId: o.clusterId, trustDomain: o.trustDomain, network: o.network, domainSuffix: o.domainSuffix, log: o.log,
       policies: (ns, labels) => policiesForWorkload(labels, ns, this.#policyLists, { rootNamespace: o.rootNamespace }),
     });
+    this.waypoints = new WaypointCompiler({ clusterId: o.clusterId, trustDomain: o.trustDomain, network: o.network, domainSuffix: o.domainSuffix, rootNamespace: o.rootNamespace });
   }
 
   event(kind: string, type: EventType, obj: KubernetesObject): void {
+    if (this.waypoints.event(kind, type, obj as KubeObject)) this.#schedule();
     if ((kind === 'ServiceEntry' || kind === 'WorkloadEntry') && type !== 'delete' && !this.#admit(kind, obj)) return;
     if (indexKinds.has(kind)) {
       if (type === 'delete') this.index.remove(kind as InputKind, key(obj));
@@ -102,9 +117,10 @@ export class Pipeline {
 
   /** Push everything that changed since the last flush. */
   flush(): void {
+    if (this.waypoints.dirty) this.#flushWaypoints();
     if (this.#policiesDirty) {
       this.#policiesDirty = false;
-      this.#policyLists = { authorizationPolicies: [...this.#authorizationPolicies.values()], peerAuthentications: [...this.#peerAuthentications.values()] };
+      this.#policyLists = { authorizationPolicies: [...this.#authorizationPolicies.values(), ...this.#bypass], peerAuthentications: [...this.#peerAuthentications.values()] };
       this.#publishPolicies();
       this.index.policiesChanged(); // the projected Workloads are compared: only real changes go out
     }
@@ -116,6 +132,34 @@ export class Pipeline {
       else removals.push(name);
     }
     if (upserts.length || removals.length) this.#o.sink.update(ADDRESS_TYPE_URL, upserts, removals);
+  }
+
+  /** Waypoint configs, their objects' verdicts, and the bypass policies (which feed the L4 policies). */
+  #flushWaypoints(): void {
+    const r = this.waypoints.compile();
+    const upserts = [...r.configs].map(([name, c]) => ({ name, resource: encodeWaypointConfig(c) }));
+    const removals = [...this.#publishedWaypoints].filter((n) => !r.configs.has(n));
+    this.#o.sink.update(WAYPOINT_CONFIG_TYPE_URL, upserts, removals);
+    this.#publishedWaypoints = new Set(r.configs.keys());
+    const fingerprint = JSON.stringify(r.bypass);
+    if (fingerprint !== this.#bypassFingerprint) {
+      this.#bypassFingerprint = fingerprint;
+      this.#bypass = r.bypass;
+      this.#policiesDirty = true;
+    }
+    const changed: ConfigVerdict[] = [];
+    const live = new Set<string>();
+    for (const v of r.verdicts) {
+      const k = `${v.kind}/${v.namespace}/${v.name}`;
+      live.add(k);
+      const f = JSON.stringify(v);
+      if (this.#waypointVerdicts.get(k) === f) continue;
+      this.#waypointVerdicts.set(k, f);
+      changed.push(v);
+      if (!v.accepted) this.#o.log.warn({ kind: v.kind, name: `${v.namespace}/${v.name}`, reason: v.reason, message: v.message }, 'waypoint config rejected');
+    }
+    for (const k of this.#waypointVerdicts.keys()) if (!live.has(k)) this.#waypointVerdicts.delete(k);
+    if (changed.length) this.#o.onWaypointVerdicts?.(changed);
   }
 
   #publishPolicies(): void {
@@ -136,6 +180,10 @@ export class Pipeline {
       }
     };
     for (const p of this.#authorizationPolicies.values()) convert('AuthorizationPolicy', p);
+    for (const p of this.#bypass) {
+      const c = convertAuthorizationPolicy(p, opts);
+      if (c.authorization && c.resourceName) desired.set(c.resourceName, encodeAuthorization(c.authorization));
+    }
     for (const p of this.#peerAuthentications.values()) convert('PeerAuthentication', p);
     if (this.#peerAuthentications.size > 0) {
       const s = staticStrictPolicy(opts);

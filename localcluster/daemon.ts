@@ -97,7 +97,7 @@ async function start(): Promise<void> {
   // Interim (until deploy/ installs it as a Deployment, issue 6): the mesh controller runs in the daemon,
   // serving xDS + CA and its debug endpoint on loopback.
   report({ phase: 'starting the mesh controller', ready: false });
-  const ctl = (running.controller = await startController({ kubeconfig: kc, host: '127.0.0.1', grpcPort: 0, debugPort: 0, log: logger('controller') }));
+  const ctl = (running.controller = await startController({ kubeconfig: kc, host: '127.0.0.1', grpcPort: 0, debugPort: 0, waypointXdsAddress: `${FABRIC_ADDRESS}:15012`, log: logger('controller') }));
   report({ phase: 'installing ztunnel on every node', ready: false });
   running.mesh = await installMesh({ kubeconfig: kc, fabricNetns: net.fabric.netns, fabricAddress: FABRIC_ADDRESS, controllerGrpcPort: ctl.grpcPort, log: logger('mesh-install') });
   await waitDaemonSetReady(kc, MESH_NAMESPACE, 'ztunnel', net.nodes.length, 60_000);

@@ -1,7 +1,8 @@
 // `meshctl demo`: the main job. Starts the local cluster (with ztunnel on every node), deploys the sample apps,
 // sends traffic between them as plain TCP, enrols their namespace in the ambient mesh without restarting them, sends
-// the same traffic again — now HBONE mTLS — and applies an L4 DENY policy. It prints who talked to whom, with which
-// verified identity, allowed or denied, from the destination ztunnel's access log.
+// the same traffic again — now HBONE mTLS — and applies an L4 DENY policy. Then it adds a waypoint for the reviews
+// Service with a 90/10 canary and an L7 policy (GET only) and prints the observed split and verdicts. It prints who
+// talked to whom, with which verified identity, allowed or denied, from the destination ztunnel's access log.
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
@@ -16,6 +17,7 @@ import { MeshError } from '../../shared/errors.ts';
 
 const manifests = join(dirname(fileURLToPath(import.meta.url)), '../demo/apps.yaml');
 const policy = join(dirname(fileURLToPath(import.meta.url)), '../demo/deny-tcp-echo.yaml');
+const l7 = join(dirname(fileURLToPath(import.meta.url)), '../demo/waypoint.yaml');
 const say = (l: string) => process.stderr.write(`• ${l}\n`);
 
 interface PodInfo { name: string; ip: string; node: string; uid: string; ready: boolean; restarts: number }
@@ -56,7 +58,7 @@ export async function demo(): Promise<number> {
   const deadline = Date.now() + 120_000;
   let all: Record<string, PodInfo[]>;
   for (;;) {
-    all = { echo: await pods(kc, 'demo', 'app=echo'), 'tcp-echo': await pods(kc, 'demo', 'app=tcp-echo'), client: await pods(kc, 'demo', 'app=client') };
+    all = { echo: await pods(kc, 'demo', 'app=echo'), 'tcp-echo': await pods(kc, 'demo', 'app=tcp-echo'), client: await pods(kc, 'demo', 'app=client'), reviews: await pods(kc, 'demo', 'app=reviews') };
     if (Object.values(all).every((l) => l.length > 0 && l.every((x) => x.ready))) break;
     if (Date.now() > deadline) throw new MeshError('DEMO_NOT_READY', 'the demo pods did not become ready in 120s; see meshctl get pods -n demo');
     await sleep(500);
@@ -91,7 +93,7 @@ export async function demo(): Promise<number> {
   say('enrolling namespace demo: kubectl label namespace demo istio.io/dataplane-mode=ambient');
   await call(kc, 'PATCH', '/api/v1/namespaces/demo', { body: { metadata: { labels: { 'istio.io/dataplane-mode': 'ambient' } } }, contentType: 'application/merge-patch+json' });
   const captured = (uid: string) => spawnSync('ip', ['netns', 'exec', podNetnsName(cid, uid), 'nft', 'list', 'table', 'inet', 'ztunnel'], { stdio: 'ignore' }).status === 0;
-  const everyPod = [...all.echo!, ...all['tcp-echo']!, client];
+  const everyPod = [...all.echo!, ...all['tcp-echo']!, ...all.reviews!, client];
   const capDeadline = Date.now() + 30_000;
   while (!everyPod.every((x) => captured(x.uid))) {
     if (Date.now() > capDeadline) throw new MeshError('DEMO_NOT_CAPTURED', 'ztunnel did not capture the demo pods in 30 s; see meshctl logs -n istio-system <ztunnel pod>');
@@ -107,7 +109,10 @@ export async function demo(): Promise<number> {
   await sleep(1500);
   rows.push(...traffic('mesh + DENY'));
 
+  const waypoint = await l7Step(kc, inClient);
+
   process.stdout.write(`\n${formatColumns(['PHASE', 'FROM', 'TO', 'SERVED BY', 'SERVER SAW CLIENT IP', 'RESULT'], rows)}\n`);
+  process.stdout.write(`\nThrough the waypoint (L7): ${waypoint.lines.join('; ')}\n`);
   const records = await accessLog(kc, ztunnel2.name);
   const summary = new Map<string, number>();
   for (const r of records) {
@@ -121,5 +126,51 @@ export async function demo(): Promise<number> {
   process.stdout.write(`\nExplore: npx meshctl ztunnel-config workloads --node node-2; npx meshctl ztunnel-config certificates --node node-1; npx meshctl logs -n istio-system ${ztunnel2.name}; npx meshctl down\n`);
   const ok = rows.every((r) => (r[0] === 'mesh + DENY' && r[2]!.startsWith('tcp://') ? !r[5]!.startsWith('ok') : r[5]!.startsWith('ok')));
   const mtls = records.some((r) => r['src.identity'] && !r['error.code']);
-  return ok && mtls && restarted.length === 0 ? 0 : 1;
+  return ok && mtls && restarted.length === 0 && waypoint.ok ? 0 : 1;
+}
+
+/**
+ * The waypoint step: apply cli/demo/waypoint.yaml (Gateway, canary VirtualService, GET-only policy), bind the reviews
+ * Service to the waypoint, wait until the Gateway is Programmed and the canary is in effect, then count 200 requests
+ * by version and try a GET and a DELETE.
+ */
+async function l7Step(kc: Kube, inClient: (argv: string[]) => ReturnType<typeof spawnSync>): Promise<{ ok: boolean; lines: string[] }> {
+  say('adding a waypoint for the reviews Service: a 90/10 canary (VirtualService) and an L7 policy (GET only)');
+  await apply(kc, l7, undefined, { write: (s) => say(s.trim()) });
+  await call(kc, 'PATCH', '/api/v1/namespaces/demo/services/reviews', { body: { metadata: { labels: { 'istio.io/use-waypoint': 'waypoint' } } }, contentType: 'application/merge-patch+json' });
+  const url = 'http://reviews.demo:9080/';
+  const count = (n: number): Record<string, number> => {
+    const r = inClient(['curl', '-s', '--max-time', '20', ...Array.from({ length: n }, () => url)]);
+    const out: Record<string, number> = {};
+    for (const line of String(r.stdout).split('\n')) {
+      try {
+        const v = (JSON.parse(line) as { version?: string }).version ?? '?';
+        out[v] = (out[v] ?? 0) + 1;
+      } catch {}
+    }
+    return out;
+  };
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const gw = await call(kc, 'GET', '/apis/gateway.networking.k8s.io/v1/namespaces/demo/gateways/waypoint');
+    const programmed = (gw.status?.conditions ?? []).some((c: any) => c.type === 'Programmed' && c.status === 'True');
+    // The policy answers DELETE with 403 only once the waypoint carries the traffic.
+    if (programmed && String(inClient(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'DELETE', '--max-time', '5', url]).stdout) === '403') break;
+    if (Date.now() > deadline) throw new MeshError('DEMO_NO_WAYPOINT', 'the waypoint did not take over the reviews traffic in 90 s; see meshctl waypoint status -n demo');
+    await sleep(500);
+  }
+  say('waypoint demo/waypoint is programmed and carries the reviews traffic');
+  const split = count(200);
+  const code = (method: string): string => String(inClient(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', method, '--max-time', '5', url]).stdout);
+  const get = code('GET');
+  const del = code('DELETE');
+  const total = Object.values(split).reduce((a, b) => a + b, 0);
+  const v2 = ((split.v2 ?? 0) * 100) / Math.max(1, total);
+  return {
+    ok: total === 200 && v2 > 0 && v2 < 25 && get === '200' && del === '403',
+    lines: [
+      `canary 90/10 over ${total} requests: v1 ${split.v1 ?? 0}, v2 ${split.v2 ?? 0} (${v2.toFixed(1)}% v2)`,
+      `GET → ${get} (allowed)`, `DELETE → ${del} (RBAC: access denied)`,
+    ],
+  };
 }

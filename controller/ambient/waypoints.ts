@@ -72,7 +72,8 @@ export function bindWaypoint(
   lookup: GatewayLookup,
   network: string,
 ): WaypointBinding | undefined {
-  if (traffic === 'workload' && isWaypointInstance(meta, lookup)) return undefined;
+  // A waypoint's own pods and Service never go through a waypoint (not even through itself).
+  if (isWaypointInstance(meta, lookup)) return undefined;
   const ref = waypointRef(meta, namespace);
   if (!ref) return undefined;
   const where = `${ref.namespace}/${ref.name}`;

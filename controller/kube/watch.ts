@@ -14,7 +14,7 @@ function crd(kc: KubeConfig, kind: string, group: string, version: string, plura
   };
 }
 
-/** The kinds issue 3 names: core, discovery, Istio and Gateway API. */
+/** The kinds the controller derives from: core, discovery, Istio, Gateway API, and our rate-limit policy. */
 export function meshKinds(kc: KubeConfig): WatchedKind[] {
   const core = kc.makeApiClient(CoreV1Api);
   const disc = kc.makeApiClient(DiscoveryV1Api);
@@ -38,6 +38,7 @@ export function meshKinds(kc: KubeConfig): WatchedKind[] {
     crd(kc, 'HTTPRoute', 'gateway.networking.k8s.io', 'v1', 'httproutes'),
     crd(kc, 'GRPCRoute', 'gateway.networking.k8s.io', 'v1', 'grpcroutes'),
     crd(kc, 'TCPRoute', 'gateway.networking.k8s.io', 'v1alpha2', 'tcproutes'),
+    crd(kc, 'HTTPLocalRateLimitPolicy', 'policy.ambient-mesh.io', 'v1alpha1', 'httplocalratelimitpolicies'),
   ];
 }
 

@@ -53,6 +53,7 @@ const ROWS: Row[] = [
   ['gateway.networking.k8s.io', GW, 'GRPCRoute', 'grpcroutes', true, '', true],
   ['gateway.networking.k8s.io', 'v1beta1', 'ReferenceGrant', 'referencegrants', true, 'refgrant', false],
   ['gateway.networking.k8s.io', 'v1alpha2', 'TCPRoute', 'tcproutes', true, '', true],
+  ['policy.ambient-mesh.io', 'v1alpha1', 'HTTPLocalRateLimitPolicy', 'httplocalratelimitpolicies', true, '', true],
 ];
 
 // gateway.networking.k8s.io serves every kind at v1alpha2 too (ReferenceGrant is also v1 in newer releases).

@@ -4,7 +4,7 @@
 // client pod would make pod start-up CPU-bound: 100 pods took 14.7 s with one, see bench/). The kubelet
 // uses it when a container has no `command`: `argv` plays the image's ENTRYPOINT, `defaultArgs`
 // its CMD (replaced by the container's `args`), `defaultEnv` its ENV (overridden by the pod's env).
-// The mesh's own images (ztunnel, controller) run this checkout's entry points with the repo's Node 24, so the
+// The mesh's own images (ztunnel, controller, waypoint) run this checkout's entry points with the repo's Node 24, so the
 // real Kubernetes manifests in deploy/ run unchanged on the local cluster.
 import { fileURLToPath } from 'node:url';
 
@@ -46,6 +46,7 @@ const images: Record<string, CatalogueApp> = {
   'alpine': { command: idle },
   'ambient-mesh/ztunnel': { repoScript: 'ztunnel/main.ts' },
   'ambient-mesh/controller': { repoScript: 'controller/main.ts' },
+  'ambient-mesh/waypoint': { repoScript: 'waypoint/main.ts' },
 };
 
 /**

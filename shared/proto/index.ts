@@ -14,7 +14,7 @@ export const AUTHORIZATION_TYPE_URL = 'type.googleapis.com/istio.security.Author
 export const ADS_DELTA_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const FILES = ['workload.proto', 'authorization.proto', 'discovery.proto'];
+const FILES = ['workload.proto', 'authorization.proto', 'discovery.proto', 'waypoint.proto'];
 
 function loadRoot(): protobuf.Root {
   const root = new protobuf.Root();

@@ -7,3 +7,4 @@ export { addressProblem, authorizationProblem } from './validate.ts';
 export { targetPort, scopeOf, serviceKeyOf } from './lookups.ts';
 export type { StateDump, WorkloadDump, ServiceDump, PolicyDump, EndpointDump, GatewayDump } from './dump.ts';
 export type * from './types.ts';
+export { workloadIdentity, DEFAULT_SERVICE_ACCOUNT, DEFAULT_TRUST_DOMAIN } from './identity.ts';

@@ -342,5 +342,5 @@ export interface RateLimitPolicy {
   /** Requests per second for each client identity (SPIFFE id; plaintext clients by source IP). */
   perIdentity?: { requestsPerSecond: number; burst?: number };
   /** Per-identity limits for named clients (SPIFFE ids), instead of perIdentity. */
-  overrides?: Array<{ principals: string[]; requestsPerSecond: number }>;
+  overrides?: Array<{ principals: string[]; requestsPerSecond: number; burst?: number }>;
 }

@@ -1,2 +1,2 @@
 // ztunnel/admin: admin (config dump), metrics and readiness endpoints.
-export { startAdmin, type AdminServers, type AdminSources } from './server.ts';
+export { startAdmin, type AdminServers, type AdminSources } from '../../shared/admin-server.ts';

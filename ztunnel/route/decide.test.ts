@@ -5,7 +5,7 @@ import { ipBytes, ipString } from '../../shared/proto/ip.ts';
 import type { Endpoint, IpText, Service, ServiceKey, Workload } from '../types.ts';
 import { decideOutbound, serviceKey, type OutboundRoute, type RouteView } from './decide.ts';
 import { RouteError } from './errors.ts';
-import { workloadIdentity } from './identity.ts';
+import { workloadIdentity } from '../../shared/state/identity.ts';
 
 const ip = (s: string): IpText => s as IpText;
 

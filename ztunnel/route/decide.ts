@@ -17,7 +17,7 @@ import { HBONE_PORT } from '../../shared/ambient/keys.ts';
 import type { IpText, Service, ServiceKey, SpiffeId, StateView, Workload } from '../types.ts';
 import type { GatewayAddress } from '../../shared/proto/types.ts';
 import { NoHealthyUpstreamError, UnknownWaypointError, type RouteError } from './errors.ts';
-import { workloadIdentity } from './identity.ts';
+import { workloadIdentity } from '../../shared/state/identity.ts';
 
 export interface HostPort {
   ip: IpText;

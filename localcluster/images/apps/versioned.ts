@@ -38,12 +38,11 @@ const server = http.createServer((req, res) => {
 const def = protoLoader.loadSync(fileURLToPath(new URL('./echo.proto', import.meta.url)), { keepCase: true });
 const pkg = grpc.loadPackageDefinition(def) as any;
 const grpcServer = new grpc.Server();
-grpcServer.addService(pkg.ambientmesh.echo.Echo.service, {
-  Echo(call: grpc.ServerUnaryCall<{ message: string }, unknown>, cb: grpc.sendUnaryData<unknown>) {
-    if (shouldFail()) { cb({ code: grpc.status.UNAVAILABLE, details: 'injected failure' }); return; }
-    cb(null, { message: call.request.message, version, hostname });
-  },
-});
+const echo = (call: grpc.ServerUnaryCall<{ message: string }, unknown>, cb: grpc.sendUnaryData<unknown>): void => {
+  if (shouldFail()) { cb({ code: grpc.status.UNAVAILABLE, details: 'injected failure' }); return; }
+  cb(null, { message: call.request.message, version, hostname });
+};
+grpcServer.addService(pkg.ambientmesh.echo.Echo.service, { Echo: echo, Ping: echo });
 
 const grpcHost = host.includes(':') ? `[${host}]` : host;
 grpcServer.bindAsync(`${grpcHost}:${grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, boundGrpc) => {

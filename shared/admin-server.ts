@@ -1,10 +1,10 @@
-// ztunnel's HTTP endpoints, as Istio's ztunnel has them: admin on localhost:15000 (`/config_dump`: workloads,
-// services, policies, certificates, connections, captured pods), Prometheus metrics on :15020 (`/metrics`, also
-// `/stats/prometheus`), readiness on :15021 (`/healthz/ready`). They run in ztunnel's own namespace (the node's).
+// A proxy's HTTP endpoints, as Istio's ztunnel and waypoints have them: admin on localhost:15000 (`/config_dump`:
+// whatever the proxy's dump holds), Prometheus metrics on :15020 (`/metrics`, also `/stats/prometheus`), readiness
+// on :15021 (`/healthz/ready`). They run in the proxy's own namespace (the node's for ztunnel, the pod's for a waypoint).
 import http from 'node:http';
 import { once } from 'node:events';
 import type { Registry } from 'prom-client';
-import { errorMessage } from '../../shared/errors.ts';
+import { errorMessage } from './errors.ts';
 
 export interface AdminSources {
   registry: Registry;

@@ -1,6 +1,6 @@
-// The SPIFFE identity a workload's certificate carries, as ztunnel derives it from the Workload resource.
-import { spiffeId } from '../../shared/spiffe.ts';
-import type { SpiffeId, Workload } from '../types.ts';
+// The SPIFFE identity a workload's certificate carries, as the proxies derive it from the Workload resource.
+import { spiffeId } from '../spiffe.ts';
+import type { SpiffeId, Workload } from './types.ts';
 
 export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
 export const DEFAULT_SERVICE_ACCOUNT = 'default';

@@ -1,0 +1,107 @@
+// Writes the controller's verdicts into the status of the objects they are about, when this replica leads:
+// conditions on Istio kinds and our own (ZtunnelAccepted from the L4 conversion, WaypointAccepted / Accepted from
+// the waypoint compiler: one object can carry several, so the writer keeps every condition it owns per object and
+// writes them together), and `status.parents` on Gateway API routes. The latest state of every object is kept so a
+// replica that becomes leader can write it all; a failed write is logged and retried on the next change.
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from '../shared/log.ts';
+import { errorMessage } from '../shared/errors.ts';
+
+const KINDS: Record<string, { group: string; version: string; plural: string }> = {
+  AuthorizationPolicy: { group: 'security.istio.io', version: 'v1', plural: 'authorizationpolicies' },
+  PeerAuthentication: { group: 'security.istio.io', version: 'v1', plural: 'peerauthentications' },
+  RequestAuthentication: { group: 'security.istio.io', version: 'v1', plural: 'requestauthentications' },
+  ServiceEntry: { group: 'networking.istio.io', version: 'v1', plural: 'serviceentries' },
+  WorkloadEntry: { group: 'networking.istio.io', version: 'v1', plural: 'workloadentries' },
+  VirtualService: { group: 'networking.istio.io', version: 'v1', plural: 'virtualservices' },
+  DestinationRule: { group: 'networking.istio.io', version: 'v1', plural: 'destinationrules' },
+  HTTPRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
+  GRPCRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'grpcroutes' },
+  TCPRoute: { group: 'gateway.networking.k8s.io', version: 'v1alpha2', plural: 'tcproutes' },
+  HTTPLocalRateLimitPolicy: { group: 'policy.ambient-mesh.io', version: 'v1alpha1', plural: 'httplocalratelimitpolicies' },
+};
+const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute', 'TCPRoute']);
+/** Istio's controller name on Gateway API statuses, so tools that look for it find us. */
+export const GATEWAY_CONTROLLER_NAME = 'istio.io/gateway-controller';
+
+export interface Verdict {
+  kind: string;
+  namespace: string;
+  name: string;
+  generation?: number;
+  /** Condition type: ZtunnelAccepted, WaypointAccepted, Accepted. */
+  condition: string;
+  accepted: boolean;
+  reason: string;
+  message: string;
+}
+
+interface Condition {
+  type: string;
+  status: 'True' | 'False';
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+  lastTransitionTime: string;
+}
+
+export interface StatusWriter {
+  record(vs: readonly Verdict[], leader: boolean): void;
+  writeAll(): void;
+}
+
+export function createStatusWriter(kc: KubeConfig, log: Logger): StatusWriter {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const objects = new Map<string, { kind: string; namespace: string; name: string; conditions: Map<string, Condition> }>();
+  const patch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+  const write = async (key: string): Promise<void> => {
+    const o = objects.get(key);
+    const k = o && KINDS[o.kind];
+    if (!o || !k) return;
+    const conditions = [...o.conditions.values()];
+    let status: Record<string, unknown> = { conditions };
+    if (ROUTE_KINDS.has(o.kind)) {
+      // Gateway API: one entry per parent (the Services the route attaches to), each with Accepted and ResolvedRefs.
+      const cur = await api.getNamespacedCustomObject({ group: k.group, version: k.version, namespace: o.namespace, plural: k.plural, name: o.name }) as { spec?: { parentRefs?: unknown[] } };
+      const c = conditions[0];
+      const resolved: Condition | undefined = c && {
+        ...c, type: 'ResolvedRefs',
+        status: c.reason === 'BackendNotFound' ? 'False' : 'True',
+        reason: c.reason === 'BackendNotFound' ? 'BackendNotFound' : 'ResolvedRefs',
+        message: c.reason === 'BackendNotFound' ? c.message : '',
+      };
+      const accepted: Condition | undefined = c && (c.reason === 'BackendNotFound' ? { ...c, status: 'True', reason: 'Accepted', message: '' } : { ...c, type: 'Accepted' });
+      status = { parents: (cur.spec?.parentRefs ?? []).map((parentRef) => ({ parentRef, controllerName: GATEWAY_CONTROLLER_NAME, conditions: [accepted, resolved].filter(Boolean) })) };
+    }
+    await api.patchNamespacedCustomObjectStatus(
+      { group: k.group, version: k.version, namespace: o.namespace, plural: k.plural, name: o.name, body: { status } }, patch,
+    );
+  };
+  const writeLogged = (key: string): void => {
+    write(key).catch((err: unknown) => log.warn({ object: key, err: errorMessage(err) }, 'cannot write status'));
+  };
+
+  return {
+    record(vs, leader) {
+      const touched = new Set<string>();
+      for (const v of vs) {
+        const key = `${v.kind}/${v.namespace}/${v.name}`;
+        let o = objects.get(key);
+        if (!o) objects.set(key, (o = { kind: v.kind, namespace: v.namespace, name: v.name, conditions: new Map() }));
+        const status = v.accepted ? 'True' : 'False';
+        const prev = o.conditions.get(v.condition);
+        o.conditions.set(v.condition, {
+          type: v.condition, status, reason: v.reason, message: v.message,
+          ...(v.generation !== undefined ? { observedGeneration: v.generation } : {}),
+          lastTransitionTime: prev && prev.status === status ? prev.lastTransitionTime : new Date().toISOString(),
+        });
+        touched.add(key);
+      }
+      if (leader) for (const key of touched) writeLogged(key);
+    },
+    writeAll() {
+      for (const key of objects.keys()) writeLogged(key);
+    },
+  };
+}

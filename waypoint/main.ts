@@ -1,0 +1,35 @@
+// The waypoint binary, run as the pod of a waypoint Deployment the controller renders for a Gateway of class
+// istio-waypoint (see waypoint.ts for what it starts). SIGTERM drains: readiness fails at once, the HBONE listener
+// stops accepting, open tunnels get DRAIN_SECONDS to finish.
+import { logger } from '../shared/log.ts';
+import { errorMessage } from '../shared/errors.ts';
+import { loadWaypointEnv } from './config.ts';
+import { startWaypoint } from './waypoint.ts';
+
+const log = logger('waypoint');
+let env;
+try {
+  env = loadWaypointEnv();
+} catch (err) {
+  log.error({ err: errorMessage(err), code: (err as { code?: string }).code }, 'bad configuration');
+  process.exit(1);
+}
+const config = env;
+const wp = await startWaypoint(config, log).catch((err: unknown) => {
+  log.error({ err: errorMessage(err), code: (err as { code?: string }).code }, 'waypoint failed to start');
+  process.exit(1);
+});
+
+let stopping = false;
+function stop(signal: string): void {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal, drainSeconds: config.drainSeconds }, 'draining');
+  setTimeout(() => process.exit(1), config.drainSeconds * 1000 + 10_000).unref();
+  wp.stop().then(() => process.exit(0), (err: unknown) => {
+    log.error({ err: errorMessage(err) }, 'stopping failed');
+    process.exit(1);
+  });
+}
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));

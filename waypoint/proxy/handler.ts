@@ -1,0 +1,459 @@
+// One HTTP request through the waypoint, in Envoy's filter order: trace headers → JWT authentication (401) → L7
+// authorization (403 `RBAC: access denied`) → route match (404) → local rate limit (429 + Retry-After) → fault
+// injection (delay, abort) → the route's action: redirect, direct response, or forward with header rules, rewrite,
+// mirrors, retries and timeouts to an endpoint chosen by the destination's load balancer, circuit breaker and
+// outlier detector. Every request ends with Istio's request metrics and one access-log record.
+import type http from 'node:http';
+import type http2 from 'node:http2';
+import { Readable } from 'node:stream';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../../shared/log.ts';
+import { errorMessage } from '../../shared/errors.ts';
+import type { HttpRoute, WeightedBackend } from '../../shared/waypoint/config.ts';
+import type { RequestInfo } from '../types.ts';
+import { applyHeaderOps, faultAbort, faultDelayMs, matchRoute, pickWeighted, redirectLocation, retryBackoffMs, rewritePath, shouldRetry, DEFAULT_RETRY, type TryOutcome } from '../route/index.ts';
+import { authorizeRequest } from '../authz/index.ts';
+import { createAuthenticator } from '../authn/index.ts';
+import { createRateLimiter } from '../ratelimit/index.ts';
+import { requestMetrics, recordRequest, requestLabels, formatResponseFlags, RESPONSE_FLAGS, type ResponseFlag } from '../telemetry/metrics.ts';
+import { writeAccessLog } from '../telemetry/accesslog.ts';
+import { traceHeaders } from '../telemetry/trace.ts';
+import { hashKeyFor } from '../upstream/lb.ts';
+import { overflowReply } from '../upstream/breaker.ts';
+import { createUpstreams, type UpstreamResponse } from '../upstream/dispatcher.ts';
+import { UpstreamError } from '../upstream/errors.ts';
+import type { UpstreamProtocol } from '../upstream/types.ts';
+import type { ProxyContext } from './context.ts';
+import { resolveCluster, workloadCluster, type Cluster, type ResolvedEndpoint } from './endpoints.ts';
+import { ClusterStates } from './clusters.ts';
+import type { Tunnel } from './tunnel.ts';
+import { connectUpstream } from './upstream-connect.ts';
+
+type Req = http.IncomingMessage | http2.Http2ServerRequest;
+type Res = http.ServerResponse | http2.Http2ServerResponse;
+
+/** Request bodies up to this size are kept so a retry or a mirror can send them again (Envoy's buffer limit). */
+const REPLAY_LIMIT = 1 << 20;
+const HTTP_TO_GRPC: Record<number, number> = { 400: 13, 401: 16, 403: 7, 404: 12, 429: 14, 502: 14, 503: 14, 504: 14 };
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'te']);
+
+export interface RequestHandler {
+  handle(req: Req, res: Res, t: Tunnel | undefined): void;
+  close(): Promise<void>;
+}
+
+interface Outcome {
+  status: number;
+  grpcStatus?: number;
+  flags: Set<ResponseFlag>;
+  details: string;
+  route?: string;
+  cluster?: string;
+  endpoint?: ResolvedEndpoint;
+  upstreamMs?: number;
+  requestBytes: number;
+  responseBytes: number;
+  failure?: string;
+}
+
+const isGrpc = (req: Req): boolean => String(req.headers['content-type'] ?? '').startsWith('application/grpc');
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((resolve) => {
+  const t = setTimeout(resolve, ms);
+  signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+});
+
+function splitPath(url: string): { path: string; query: string } {
+  const q = url.indexOf('?');
+  return q < 0 ? { path: url, query: '' } : { path: url.slice(0, q), query: url.slice(q + 1) };
+}
+
+export function requestInfo(req: Req, t: Tunnel): RequestInfo {
+  const { path, query } = splitPath(req.url ?? '/');
+  const authority = String(('authority' in req && req.authority) || req.headers[':authority'] || req.headers.host || '');
+  return {
+    method: (req.method ?? 'GET').toUpperCase(), path, query, authority, headers: req.headers, grpc: isGrpc(req),
+    source: t.source,
+    destination: {
+      ...(t.destination.serviceKey ? { service: t.destination.serviceKey } : {}),
+      ...(t.destination.workload ? { workload: t.destination.workload.uid } : {}),
+      ip: t.destination.ip, port: t.destination.port,
+    },
+  };
+}
+
+/** The implicit route when no route attaches: everything to the addressed service (or pod). */
+function defaultRoute(t: Tunnel): HttpRoute {
+  const backends: WeightedBackend[] = t.destination.serviceKey ? [{ service: t.destination.serviceKey, weight: 1 }] : [];
+  return { id: 'default', source: { kind: 'Default', namespace: '', name: '' }, matches: [], action: { kind: 'forward', backends } };
+}
+
+function upstreamProtocol(t: Tunnel): UpstreamProtocol {
+  if (t.protocol === 'HTTP2' || t.protocol === 'GRPC') return 'h2c';
+  if (t.protocol === 'HTTP') return 'http1';
+  return t.downstream === 'h2' ? 'h2c' : 'http1';
+}
+
+/** Collect the body up to REPLAY_LIMIT: a Buffer (replayable) or a stream that replays what was read and goes on. */
+async function readBody(req: Req): Promise<{ replay: Buffer | undefined; bytes: () => number; stream: () => Readable | null }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let counted = 0;
+  const it = req[Symbol.asyncIterator]();
+  for (;;) {
+    if (size > REPLAY_LIMIT) {
+      const rest = async function* (): AsyncGenerator<Buffer> {
+        yield* chunks;
+        for (let n = await it.next(); !n.done; n = await it.next()) {
+          counted += (n.value as Buffer).length;
+          yield n.value as Buffer;
+        }
+      };
+      return { replay: undefined, bytes: () => size + counted, stream: () => Readable.from(rest()) };
+    }
+    const n = await it.next();
+    if (n.done) break;
+    chunks.push(n.value as Buffer);
+    size += (n.value as Buffer).length;
+  }
+  const buf = Buffer.concat(chunks);
+  return { replay: buf, bytes: () => size, stream: () => (buf.length ? Readable.from([buf]) : null) };
+}
+
+export function createRequestHandler(ctx: ProxyContext, registry: Registry, accessLog: Logger): RequestHandler {
+  const metrics = requestMetrics(registry);
+  const authn = createAuthenticator({ log: ctx.log.child({ part: 'authn' }) });
+  const limiter = createRateLimiter();
+  const clusters = new ClusterStates();
+  const byId = new Map<string, ResolvedEndpoint>();
+  const upstreams = createUpstreams({
+    log: ctx.log.child({ part: 'upstream' }),
+    connect: (ep, o) => {
+      const e = byId.get(ep.id);
+      if (!e) return Promise.reject(new Error(`endpoint ${ep.id} is no longer known`));
+      return connectUpstream(ctx, { workload: e.workload, ip: e.ip, port: e.port }, ctx.podIp, o.signal);
+    },
+  });
+
+  function localReply(res: Res, out: Outcome, grpc: boolean, status: number, body: string, flag: ResponseFlag | undefined, headers: Record<string, string> = {}): void {
+    out.status = status;
+    if (flag) out.flags.add(flag);
+    if (res.headersSent) return void res.destroy();
+    if (grpc) {
+      // A gRPC client needs a trailers-only answer: HTTP 200 with grpc-status (Envoy maps the HTTP status).
+      out.grpcStatus = HTTP_TO_GRPC[status] ?? 2;
+      (res as http.ServerResponse).writeHead(200, { ...headers, 'content-type': 'application/grpc', 'grpc-status': String(out.grpcStatus), 'grpc-message': encodeURIComponent(body) });
+      res.end();
+      return;
+    }
+    const b = Buffer.from(body);
+    out.responseBytes = b.length;
+    (res as http.ServerResponse).writeHead(status, { ...headers, 'content-type': 'text/plain', 'content-length': String(b.length) });
+    res.end(b);
+  }
+
+  async function serve(req: Req, res: Res, t: Tunnel, out: Outcome, info: RequestInfo): Promise<void> {
+    const cfg = ctx.store.config;
+    const grpc = info.grpc;
+    // Authentication: an invalid token is refused; a missing one passes without a request principal.
+    const a = await authn.authenticate(cfg.authentication, info);
+    if (!a.ok) {
+      out.details = 'jwt_authn_access_denied';
+      return localReply(res, out, grpc, a.status, a.message, undefined, { 'www-authenticate': a.wwwAuthenticate });
+    }
+    if (a.auth) info.auth = a.auth;
+    const authHeaders = { set: a.setHeaders, remove: a.removeHeaders };
+    const az = authorizeRequest(cfg.authorization, info);
+    for (const p of az.dryRunDenied) ctx.log.info({ policy: p, path: info.path, src: info.source.principal }, 'dry-run policy would deny');
+    if (!az.allowed) {
+      out.details = az.policy ? `rbac_access_denied_matched_policy[${az.policy}]` : 'rbac_access_denied_matched_policy[none]';
+      return localReply(res, out, grpc, 403, 'RBAC: access denied', undefined);
+    }
+    const routes = t.listener?.http ?? [];
+    let route: HttpRoute;
+    let match;
+    if (routes.length === 0) {
+      route = defaultRoute(t);
+    } else {
+      const m = matchRoute(routes, info);
+      if (!m) {
+        out.details = 'route_not_found';
+        return localReply(res, out, grpc, 404, '', RESPONSE_FLAGS.NO_ROUTE_FOUND);
+      }
+      route = m.route;
+      match = m.match;
+    }
+    out.route = route.id;
+    const rl = limiter.check(cfg.rateLimits, info, route.id);
+    if (!rl.allowed) {
+      out.details = 'local_rate_limited';
+      return localReply(res, out, grpc, 429, 'local_rate_limited', RESPONSE_FLAGS.RATE_LIMITED, { 'retry-after': String(rl.retryAfterSeconds) });
+    }
+    const delay = faultDelayMs(route.fault, Math.random() * 100);
+    if (delay > 0) {
+      out.flags.add(RESPONSE_FLAGS.DELAY_INJECTED);
+      await sleep(delay);
+    }
+    const abort = faultAbort(route.fault, Math.random() * 100);
+    if (abort) {
+      out.details = 'fault_filter_abort';
+      if (abort.grpcStatus !== undefined) {
+        out.status = 200;
+        out.grpcStatus = abort.grpcStatus;
+        out.flags.add(RESPONSE_FLAGS.FAULT_INJECTED);
+        (res as http.ServerResponse).writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': String(abort.grpcStatus), 'grpc-message': 'fault filter abort' });
+        res.end();
+        return;
+      }
+      return localReply(res, out, grpc, abort.httpStatus ?? 500, 'fault filter abort', RESPONSE_FLAGS.FAULT_INJECTED);
+    }
+    const action = route.action;
+    if (action.kind === 'redirect') {
+      out.status = action.redirect.status;
+      out.details = 'redirect';
+      (res as http.ServerResponse).writeHead(action.redirect.status, { location: redirectLocation(info, action.redirect, match) });
+      res.end();
+      return;
+    }
+    if (action.kind === 'respond') {
+      out.details = 'direct_response';
+      return localReply(res, out, grpc, action.status, action.body ?? '', undefined);
+    }
+    await forward(req, res, t, out, info, route, match, authHeaders);
+  }
+
+  async function forward(
+    req: Req, res: Res, t: Tunnel, out: Outcome, info: RequestInfo, route: HttpRoute, match: Parameters<typeof rewritePath>[2],
+    authHeaders: { set: Record<string, string>; remove: string[] },
+  ): Promise<void> {
+    const grpc = info.grpc;
+    const backend = pickWeighted(route.action.kind === 'forward' ? route.action.backends : [], Math.random());
+    let cluster: Cluster | { code: string; message: string };
+    if (backend) cluster = resolveCluster(ctx.state, (k) => ctx.store.destination(k), backend, info.destination.port);
+    else if (!t.destination.serviceKey && t.destination.workload) cluster = workloadCluster(t.destination.workload, info.destination.port);
+    else cluster = { code: 'NO_BACKEND', message: `route ${route.id} has no backend with weight > 0` };
+    if ('code' in cluster) {
+      out.details = cluster.code === 'NO_SERVICE' || cluster.code === 'NO_SUBSET' ? 'cluster_not_found' : 'no_healthy_upstream';
+      out.failure = cluster.message;
+      return localReply(res, out, grpc, cluster.code === 'NO_BACKEND' ? 500 : 503, 'no healthy upstream', cluster.code === 'NO_BACKEND' ? undefined : RESPONSE_FLAGS.NO_HEALTHY_UPSTREAM);
+    }
+    out.cluster = cluster.name;
+    for (const e of cluster.endpoints) byId.set(e.id, e);
+    const state = clusters.get(cluster.name, cluster.policy, cluster.endpoints.map((e) => e.id));
+
+    // The upstream request: headers after the route's and the backend's rules, the rewrite, and the proxy headers.
+    const trace = traceHeaders(req.headers);
+    let headers: Record<string, string | string[] | undefined> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (!k.startsWith(':') && !HOP.has(k)) headers[k] = v;
+    for (const k of trace.remove) delete headers[k];
+    Object.assign(headers, trace.set);
+    for (const k of authHeaders.remove) delete headers[k];
+    Object.assign(headers, authHeaders.set);
+    const xff = req.headers['x-forwarded-for'];
+    headers['x-forwarded-for'] = xff ? `${Array.isArray(xff) ? xff.join(',') : xff}, ${info.source.ip}` : info.source.ip;
+    headers['x-forwarded-proto'] = 'http';
+    headers = applyHeaderOps(headers, route.requestHeaders);
+    headers = applyHeaderOps(headers, backend?.requestHeaders);
+    let path = info.path + (info.query ? `?${info.query}` : '');
+    let authority = info.authority;
+    if (route.rewrite?.path) path = rewritePath(path, route.rewrite.path, match);
+    if (route.rewrite?.authority) authority = route.rewrite.authority;
+    headers.host = authority;
+    if (grpc) headers.te = 'trailers';
+
+    const body = await readBody(req);
+    const hash = hashKeyFor(cluster.policy.loadBalancer, { headers: req.headers, sourceIp: info.source.ip, query: info.query });
+    for (const m of route.mirrors ?? []) {
+      if (Math.random() * 100 >= m.percent || !body.replay) continue;
+      mirror(m.backend, info, { method: info.method, path, headers: { ...headers, host: shadowHost(authority) }, body: body.replay }, upstreamProtocol(t));
+    }
+
+    const policy = route.retries ?? DEFAULT_RETRY;
+    const retriesAllowed = body.replay !== undefined;
+    const overall = route.timeoutMs ? AbortSignal.timeout(route.timeoutMs) : undefined;
+    const protocol = upstreamProtocol(t);
+    let attempt = 0;
+    let response: UpstreamResponse | undefined;
+    let lastOutcome: TryOutcome | undefined;
+    let releaseRetry: (() => void) | undefined;
+    let releaseSlot: (() => void) | undefined;
+    const tried = new Set<string>();
+    try {
+      for (;;) {
+        const healthy = state.outlier ? state.outlier.healthy(cluster.endpoints) : cluster.endpoints;
+        // Envoy's default retry host predicate is off; we still prefer an endpoint not tried yet when there is one.
+        const candidates = healthy.filter((e) => !tried.has(e.id));
+        const ep = state.balancer.pick(candidates.length ? candidates : healthy, { ...(hash.key ? { hashKey: hash.key } : {}), rand: Math.random(), active: (id) => upstreams.active(id) }) as ResolvedEndpoint | undefined;
+        if (!ep) {
+          out.details = 'no_healthy_upstream';
+          return localReply(res, out, grpc, 503, 'no healthy upstream', RESPONSE_FLAGS.NO_HEALTHY_UPSTREAM);
+        }
+        tried.add(ep.id);
+        out.endpoint = ep;
+        const admission = await state.breaker.admit(ep.id, protocol, overall);
+        if (!admission.ok) {
+          out.details = 'upstream_overflow';
+          return localReply(res, out, grpc, overflowReply.status, overflowReply.body, RESPONSE_FLAGS.UPSTREAM_OVERFLOW, { ...overflowReply.headers });
+        }
+        releaseSlot = admission.release;
+        const sent = performance.now();
+        const pool = cluster.policy.connectionPool;
+        try {
+          response = await upstreams.request({ id: ep.id, ip: ep.ip, port: ep.port }, protocol, {
+            method: info.method, path, headers, body: body.stream(),
+            ...(overall ? { signal: overall } : {}),
+            ...(route.retries?.perTryTimeoutMs ? { timeoutMs: route.retries.perTryTimeoutMs } : {}),
+            ...(pool?.maxRequestsPerConnection ? { maxRequestsPerConnection: pool.maxRequestsPerConnection } : {}),
+            ...(pool?.connectTimeoutMs ? { connectTimeoutMs: pool.connectTimeoutMs } : {}),
+            ...(pool?.idleTimeoutMs ? { idleTimeoutMs: pool.idleTimeoutMs } : {}),
+          });
+          out.upstreamMs = performance.now() - sent;
+          const gs = response.headers['grpc-status'];
+          lastOutcome = { kind: 'response', status: response.status, ...(gs !== undefined ? { grpcStatus: Number(gs) } : {}) };
+          state.outlier?.report(ep.id, response.status);
+        } catch (err) {
+          response = undefined;
+          const kind = err instanceof UpstreamError ? err.kind : 'reset';
+          out.failure = errorMessage(err);
+          if (overall?.aborted) {
+            out.details = 'upstream_response_timeout';
+            releaseSlot();
+            releaseSlot = undefined;
+            return localReply(res, out, grpc, 504, 'upstream request timeout', RESPONSE_FLAGS.UPSTREAM_REQUEST_TIMEOUT);
+          }
+          lastOutcome = kind === 'connect-failure' ? { kind: 'connect-failure' } : kind === 'refused-stream' ? { kind: 'refused-stream' } : kind === 'timeout' ? { kind: 'timeout' } : { kind: 'reset' };
+          state.outlier?.report(ep.id, kind === 'connect-failure' ? 'connect-failure' : kind === 'timeout' ? 'timeout' : 'reset');
+        }
+        releaseRetry?.();
+        releaseRetry = undefined;
+        const retry = retriesAllowed && attempt < policy.attempts && lastOutcome && shouldRetry(policy, lastOutcome) && !overall?.aborted;
+        if (retry) {
+          const budget = state.breaker.tryRetry();
+          if (budget) {
+            releaseRetry = budget;
+            response?.body.destroy();
+            releaseSlot();
+            releaseSlot = undefined;
+            attempt++;
+            await sleep(retryBackoffMs(policy, attempt, Math.random()), overall);
+            continue;
+          }
+          out.flags.add(RESPONSE_FLAGS.UPSTREAM_RETRY_LIMIT_EXCEEDED);
+        } else if (attempt > 0 && lastOutcome && shouldRetry(policy, lastOutcome)) {
+          out.flags.add(RESPONSE_FLAGS.UPSTREAM_RETRY_LIMIT_EXCEEDED);
+        }
+        break;
+      }
+      out.requestBytes = body.bytes();
+      if (!response) {
+        const o = lastOutcome?.kind;
+        out.details = o === 'timeout' ? 'upstream_per_try_timeout' : 'upstream_reset_before_response_started';
+        return localReply(res, out, grpc, o === 'timeout' ? 504 : 503,
+          o === 'timeout' ? 'upstream request timeout' : `upstream connect error or disconnect/reset before headers. reset reason: ${o === 'connect-failure' ? 'connection failure' : 'remote reset'}`,
+          o === 'timeout' ? RESPONSE_FLAGS.UPSTREAM_REQUEST_TIMEOUT : o === 'connect-failure' ? RESPONSE_FLAGS.UPSTREAM_CONNECTION_FAILURE : RESPONSE_FLAGS.UPSTREAM_REMOTE_RESET);
+      }
+      await relay(res, response, out, route, backend, hash.setCookie);
+    } finally {
+      releaseRetry?.();
+      releaseSlot?.();
+    }
+  }
+
+  async function relay(res: Res, up: UpstreamResponse, out: Outcome, route: HttpRoute, backend: WeightedBackend | undefined, setCookie: string | undefined): Promise<void> {
+    out.status = up.status;
+    out.details = 'via_upstream';
+    let headers: Record<string, string | string[] | undefined> = {};
+    for (const [k, v] of Object.entries(up.headers)) if (!HOP.has(k) && !k.startsWith(':')) headers[k] = v;
+    headers = applyHeaderOps(headers, backend?.responseHeaders);
+    headers = applyHeaderOps(headers, route.responseHeaders);
+    if (setCookie) headers['set-cookie'] = setCookie;
+    if (out.upstreamMs !== undefined) headers['x-envoy-upstream-service-time'] = String(Math.round(out.upstreamMs));
+    const gs = up.headers['grpc-status'];
+    if (gs !== undefined) out.grpcStatus = Number(gs);
+    (res as http.ServerResponse).writeHead(up.status, headers as http.OutgoingHttpHeaders);
+    try {
+      for await (const chunk of up.body) {
+        out.responseBytes += (chunk as Buffer).length;
+        if (!(res as http.ServerResponse).write(chunk)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+        if (res.destroyed) {
+          out.flags.add(RESPONSE_FLAGS.DOWNSTREAM_CONNECTION_TERMINATION);
+          up.body.destroy();
+          return;
+        }
+      }
+      const trailers = await up.trailers;
+      if (trailers['grpc-status'] !== undefined) out.grpcStatus = Number(trailers['grpc-status']);
+      if (Object.keys(trailers).length) res.addTrailers(trailers);
+      res.end();
+    } catch (err) {
+      out.flags.add(RESPONSE_FLAGS.UPSTREAM_REMOTE_RESET);
+      out.failure = errorMessage(err);
+      res.destroy();
+    }
+  }
+
+  function mirror(ref: { service: string; port?: number; subset?: string }, info: RequestInfo, r: { method: string; path: string; headers: Record<string, string | string[] | undefined>; body: Buffer }, protocol: UpstreamProtocol): void {
+    const c = resolveCluster(ctx.state, (k) => ctx.store.destination(k), ref, info.destination.port);
+    if ('code' in c || c.endpoints.length === 0) return;
+    const ep = c.endpoints[Math.floor(Math.random() * c.endpoints.length)]!;
+    byId.set(ep.id, ep);
+    // Fire and forget: the mirror's answer is read and dropped; it never delays or fails the real request.
+    upstreams.request({ id: ep.id, ip: ep.ip, port: ep.port }, protocol, { method: r.method, path: r.path, headers: r.headers, body: r.body.length ? Readable.from([r.body]) : null, timeoutMs: 10_000 })
+      .then((resp) => resp.body.resume(), (err: unknown) => ctx.log.debug({ err: errorMessage(err), mirror: c.name }, 'mirror request failed'));
+  }
+
+  function finish(req: Req, t: Tunnel, info: RequestInfo, out: Outcome, start: number, startWall: number): void {
+    const durationMs = performance.now() - start;
+    const srcWorkload = ctx.state.workloadByIp(t.source.ip as never);
+    const flags = formatResponseFlags(out.flags);
+    recordRequest(metrics, requestLabels({
+      ...(srcWorkload ? { srcWorkload } : {}), ...(t.source.principal ? { srcPrincipal: t.source.principal } : {}),
+      ...(out.endpoint ? { dstWorkload: out.endpoint.workload } : t.destination.workload ? { dstWorkload: t.destination.workload } : {}),
+      ...(info.destination.service ? { dstService: info.destination.service } : {}),
+      grpc: info.grpc, responseCode: out.status, ...(out.grpcStatus !== undefined ? { grpcStatus: out.grpcStatus } : {}),
+      responseFlags: flags, mtls: true,
+    }), { durationMs, requestBytes: out.requestBytes, responseBytes: out.responseBytes });
+    writeAccessLog(accessLog, {
+      start: startWall, method: info.method, path: req.url ?? '/', protocol: 'stream' in req ? 'HTTP/2' : `HTTP/${req.httpVersion}`,
+      headers: req.headers, responseCode: out.status, responseFlags: flags, responseCodeDetails: out.details,
+      bytesReceived: out.requestBytes, bytesSent: out.responseBytes, durationMs,
+      ...(out.upstreamMs !== undefined ? { upstreamServiceTimeMs: out.upstreamMs } : {}),
+      ...(out.endpoint ? { upstreamHost: `${out.endpoint.ip}:${out.endpoint.port}` } : {}),
+      ...(out.cluster ? { upstreamCluster: out.cluster } : {}),
+      ...(out.route ? { routeName: out.route } : {}),
+      downstreamRemoteAddress: t.source.ip, downstreamLocalAddress: `${t.destination.ip}:${t.destination.port}`,
+      ...(t.source.principal ? { sourcePrincipal: t.source.principal } : {}),
+      ...(out.failure ? { upstreamTransportFailureReason: out.failure } : {}),
+    });
+  }
+
+  return {
+    handle(req, res, t) {
+      const start = performance.now();
+      const startWall = Date.now();
+      if (!t) {
+        (res as http.ServerResponse).writeHead(500);
+        res.end();
+        return;
+      }
+      const info = requestInfo(req, t);
+      const out: Outcome = { status: 0, flags: new Set(), details: '', requestBytes: 0, responseBytes: 0 };
+      res.on('error', () => {});
+      serve(req, res, t, out, info).catch((err: unknown) => {
+        out.failure = errorMessage(err);
+        ctx.log.warn({ err: out.failure, path: info.path }, 'request failed inside the waypoint');
+        if (!res.headersSent) localReply(res, out, info.grpc, 500, 'internal error', undefined);
+        else res.destroy();
+      }).finally(() => finish(req, t, info, out, start, startWall));
+    },
+    async close() {
+      clusters.close();
+      await upstreams.close(1000);
+    },
+  };
+}
+
+/** Envoy's mirror host: `-shadow` appended to the host part. */
+function shadowHost(authority: string): string {
+  const m = /^(.*?)(:\d+)?$/.exec(authority);
+  return `${m?.[1] ?? authority}-shadow${m?.[2] ?? ''}`;
+}

@@ -1,0 +1,9 @@
+// waypoint/telemetry: the L7 request metrics with Istio's names and labels, the per-request access log, and
+// trace-context header propagation.
+export {
+  REQUEST_LABEL_NAMES, DURATION_BUCKETS_MS, BYTES_BUCKETS, RESPONSE_FLAGS,
+  formatResponseFlags, serviceLabels, requestLabels, requestMetrics, recordRequest,
+  type RequestLabelName, type RequestLabels, type RequestFacts, type RequestMetrics, type ResponseFlag,
+} from './metrics.ts';
+export { accessLogRecord, writeAccessLog, type AccessLogFacts } from './accesslog.ts';
+export { traceHeaders, parseTraceparent, parseB3Single, parseB3Multi, type TraceHeaders, type TraceOptions } from './trace.ts';
