@@ -5,7 +5,8 @@
 // outlier detector. Every request ends with Istio's request metrics and one access-log record.
 import type http from 'node:http';
 import type http2 from 'node:http2';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../shared/log.ts';
 import { errorMessage } from '../../shared/errors.ts';
@@ -93,30 +94,39 @@ function upstreamProtocol(t: Tunnel): UpstreamProtocol {
   return t.downstream === 'h2' ? 'h2c' : 'http1';
 }
 
-/** Collect the body up to REPLAY_LIMIT: a Buffer (replayable) or a stream that replays what was read and goes on. */
-async function readBody(req: Req): Promise<{ replay: Buffer | undefined; bytes: () => number; stream: () => Readable | null }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let counted = 0;
-  const it = req[Symbol.asyncIterator]();
-  for (;;) {
-    if (size > REPLAY_LIMIT) {
-      const rest = async function* (): AsyncGenerator<Buffer> {
-        yield* chunks;
-        for (let n = await it.next(); !n.done; n = await it.next()) {
-          counted += (n.value as Buffer).length;
-          yield n.value as Buffer;
-        }
-      };
-      return { replay: undefined, bytes: () => size + counted, stream: () => Readable.from(rest()) };
-    }
-    const n = await it.next();
-    if (n.done) break;
-    chunks.push(n.value as Buffer);
-    size += (n.value as Buffer).length;
+/** Whether the request has no body at all (so upstream gets none, not an empty chunked one). */
+function bodiless(req: Req): boolean {
+  if ('stream' in req && req.stream) return req.stream.endAfterHeaders;
+  const h = req.headers;
+  return (h['content-length'] === undefined || h['content-length'] === '0') && h['transfer-encoding'] === undefined;
+}
+
+/**
+ * The request body as Envoy handles it: streamed to the first try at once (gRPC streams and large uploads are never
+ * held back), and kept up to REPLAY_LIMIT while it flows so a retry or a mirror can send it again. `replay()` is
+ * undefined when the body is too large to replay or has not been read to its end yet.
+ */
+function requestBody(req: Req): { first(): Readable | null; replay(): Buffer | undefined; bytes(): number } {
+  if (bodiless(req)) {
+    req.resume();
+    return { first: () => null, replay: () => Buffer.alloc(0), bytes: () => 0 };
   }
-  const buf = Buffer.concat(chunks);
-  return { replay: buf, bytes: () => size, stream: () => (buf.length ? Readable.from([buf]) : null) };
+  const kept: Buffer[] = [];
+  let size = 0;
+  let ended = false;
+  const tee = new PassThrough();
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size <= REPLAY_LIMIT) kept.push(c);
+    else kept.length = 0;
+  });
+  req.on('end', () => { ended = true; });
+  req.pipe(tee);
+  return {
+    first: () => tee,
+    replay: () => (ended && size <= REPLAY_LIMIT ? Buffer.concat(kept) : undefined),
+    bytes: () => size,
+  };
 }
 
 export function createRequestHandler(ctx: ProxyContext, registry: Registry, accessLog: Logger): RequestHandler {
@@ -260,15 +270,19 @@ export function createRequestHandler(ctx: ProxyContext, registry: Registry, acce
     headers.host = authority;
     if (grpc) headers.te = 'trailers';
 
-    const body = await readBody(req);
+    const body = requestBody(req);
     const hash = hashKeyFor(cluster.policy.loadBalancer, { headers: req.headers, sourceIp: info.source.ip, query: info.query });
     for (const m of route.mirrors ?? []) {
-      if (Math.random() * 100 >= m.percent || !body.replay) continue;
-      mirror(m.backend, info, { method: info.method, path, headers: { ...headers, host: shadowHost(authority) }, body: body.replay }, upstreamProtocol(t));
+      if (Math.random() * 100 >= m.percent) continue;
+      const copy = { method: info.method, path, headers: { ...headers, host: shadowHost(authority) } };
+      // The mirror gets the body once it has arrived (and only a replayable one), never holding up the real request.
+      void finished(req as Readable).then(() => {
+        const b = body.replay();
+        if (b) mirror(m.backend, info, { ...copy, body: b }, upstreamProtocol(t));
+      }, () => {});
     }
 
     const policy = route.retries ?? DEFAULT_RETRY;
-    const retriesAllowed = body.replay !== undefined;
     const overall = route.timeoutMs ? AbortSignal.timeout(route.timeoutMs) : undefined;
     const protocol = upstreamProtocol(t);
     let attempt = 0;
@@ -277,6 +291,7 @@ export function createRequestHandler(ctx: ProxyContext, registry: Registry, acce
     let releaseRetry: (() => void) | undefined;
     let releaseSlot: (() => void) | undefined;
     const tried = new Set<string>();
+    let replayed: Readable | null = null;
     try {
       for (;;) {
         const healthy = state.outlier ? state.outlier.healthy(cluster.endpoints) : cluster.endpoints;
@@ -299,7 +314,7 @@ export function createRequestHandler(ctx: ProxyContext, registry: Registry, acce
         const pool = cluster.policy.connectionPool;
         try {
           response = await upstreams.request({ id: ep.id, ip: ep.ip, port: ep.port }, protocol, {
-            method: info.method, path, headers, body: body.stream(),
+            method: info.method, path, headers, body: attempt === 0 ? body.first() : replayed,
             ...(overall ? { signal: overall } : {}),
             ...(route.retries?.perTryTimeoutMs ? { timeoutMs: route.retries.perTryTimeoutMs } : {}),
             ...(pool?.maxRequestsPerConnection ? { maxRequestsPerConnection: pool.maxRequestsPerConnection } : {}),
@@ -325,8 +340,11 @@ export function createRequestHandler(ctx: ProxyContext, registry: Registry, acce
         }
         releaseRetry?.();
         releaseRetry = undefined;
-        const retry = retriesAllowed && attempt < policy.attempts && lastOutcome && shouldRetry(policy, lastOutcome) && !overall?.aborted;
+        // A retry needs the whole body again: only when it has ended within the replay limit (Envoy's rule).
+        const again = body.replay();
+        const retry = again !== undefined && attempt < policy.attempts && lastOutcome && shouldRetry(policy, lastOutcome) && !overall?.aborted;
         if (retry) {
+          replayed = again.length ? Readable.from([again]) : null;
           const budget = state.breaker.tryRetry();
           if (budget) {
             releaseRetry = budget;

@@ -119,6 +119,12 @@ test('waypoint on loopback: routing, policy, faults, retries, tcp, metrics', { t
     assert.match(line!, /destination_service="reviews.demo.svc.cluster.local"/);
   });
 
+  await t.test('a pod addressed directly (workload-bound waypoint): sniffed as HTTP and sent to that pod', async () => {
+    const r = await bed.request({ authority: `${v2.ip}:${v2.port}` });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'v2');
+  });
+
   await t.test('a TCP port is spliced to an endpoint', async () => {
     bed.configure({ services: [{ service: SVC, ports: [{ port: 80, protocol: 'TCP' }], http: [], tcp: [{ id: 'tcp', source: { kind: 'TCPRoute', namespace: 'demo', name: 't' }, backends: [{ service: SVC, subset: 'v1', weight: 1 }] }] }], destinations: subsets([v1.uid, v2.uid]) });
     const s = await bed.tunnel(`${VIP}:80`);
