@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import { silent } from '../../shared/log.ts';
 import { testPki } from '../../shared/testing/certs.ts';
 import { defaultSocketFactory } from '../../shared/socket/index.ts';
-import { HbonePool, createHboneServer } from '../../shared/hbone/index.ts';
+import { HbonePool, createHboneServer, respondConnect, rejectConnect, splice } from '../../shared/hbone/index.ts';
 import { XdsState } from '../../shared/state/index.ts';
 import type { SpiffeId } from '../../shared/spiffe.ts';
 import type { Address, Workload } from '../../shared/proto/types.ts';
@@ -59,15 +59,42 @@ export interface Bed {
   close(): Promise<void>;
 }
 
-export async function startBed(appVersions: Array<{ version: string; handler?: Parameters<typeof startApp>[2] }>): Promise<Bed> {
+/**
+ * `hbone`: the endpoints are in the mesh, as in a cluster: each app's address gets a stand-in for its ztunnel (an
+ * HBONE server on <ip>:15008 with the `reviews` identity that checks the peer is the waypoint and splices to the app).
+ * `app`: replace an app's HTTP server (e.g. with a gRPC one) — it receives the address to listen on.
+ */
+export async function startBed(
+  appVersions: Array<{ version: string; handler?: Parameters<typeof startApp>[2] }>,
+  o: { hbone?: boolean } = {},
+): Promise<Bed> {
   const pki = testPki();
   const wpCert = pki.issue({ ns: 'demo', sa: 'waypoint' });
   const clientCert = pki.issue({ ns: 'demo', sa: 'client' });
   const apps: App[] = [];
   for (const [i, a] of appVersions.entries()) apps.push(await startApp(`127.0.0.${i + 2}`, a.version, a.handler));
+  const ztunnels: net.Server[] = [];
+  if (o.hbone) {
+    const cert = pki.issue({ ns: 'demo', sa: 'reviews' });
+    for (const a of apps) {
+      const z = createHboneServer({
+        tls: () => ({ chainPem: cert.chainPem, keyPem: cert.keyPem, rootsPem: pki.rootPem }),
+        log: silent,
+        onConnect: (stream, info) => {
+          if (info.peerIdentity !== wpCert.identity) return rejectConnect(stream, 401);
+          defaultSocketFactory().connect({ host: info.target.host, port: info.target.port, timeoutMs: 2000 }).then((up) => {
+            respondConnect(stream);
+            splice(stream, up).catch(() => {});
+          }, () => rejectConnect(stream, 503));
+        },
+      });
+      await defaultSocketFactory().listen({ host: a.ip, port: 15008, server: z });
+      ztunnels.push(z);
+    }
+  }
   const state = new XdsState();
   const workload = (a: App, version: string): Workload => ({
-    uid: a.uid, name: `reviews-${version}`, namespace: 'demo', addresses: [ip4(a.ip)], tunnelProtocol: 'NONE', serviceAccount: 'reviews',
+    uid: a.uid, name: `reviews-${version}`, namespace: 'demo', addresses: [ip4(a.ip)], tunnelProtocol: o.hbone ? 'HBONE' : 'NONE', serviceAccount: 'reviews',
     canonicalName: 'reviews', canonicalRevision: version, workloadName: `reviews-${version}`, status: 'HEALTHY',
     services: { [SVC]: { ports: [{ servicePort: 80, targetPort: a.port }] } },
   });
@@ -133,6 +160,7 @@ export async function startBed(appVersions: Array<{ version: string; handler?: P
       await new Promise<void>((r) => hbone.close(() => r()));
       servers.h1.closeAllConnections();
       await pool.close(100);
+      for (const z of ztunnels) z.close();
       for (const a of apps) {
         a.server.closeAllConnections();
         a.server.close();

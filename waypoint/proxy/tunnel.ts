@@ -60,6 +60,7 @@ export function createHttpServers(handler: Handler): HttpServers & { feed(stream
       return bySocket.get(req.socket);
     },
     feed(stream, t) {
+      dropEmptyWrites(stream);
       if (t.downstream === 'h2') {
         pending = t;
         try {
@@ -69,7 +70,6 @@ export function createHttpServers(handler: Handler): HttpServers & { feed(stream
         }
       } else {
         bySocket.set(stream, t);
-        dropEmptyWrites(stream);
         h1.emit('connection', stream);
       }
     },

@@ -1,25 +1,19 @@
-// Sends HTTP requests to endpoints over tunnel streams: one undici Pool per (endpoint, protocol, pool settings),
+// Sends HTTP requests to endpoints over tunnel streams. HTTP/1.1: one undici Pool per (endpoint, pool settings),
 // whose connector calls the proxy's `connect(endpoint)` and hands undici the Duplex it returns (never a socket
-// undici dials itself: the bytes must go through the HBONE tunnel).
+// undici dials itself: the bytes must go through the HBONE tunnel). HTTP/2 with prior knowledge (gRPC): h2c.ts, on
+// node:http2, because undici 8.12's HTTP/2 client loses response DATA that arrives together with the trailers.
 //
-// Why it works on a plain Duplex: undici's HTTP/1 client only reads, writes, corks and listens on its socket;
-// ref/unref/setTypeOfService are called only when present. Its HTTP/2 client hands the Duplex to
-// http2.connect({ createConnection }), which wraps any non-socket stream itself. HTTP/2 is chosen by marking the
-// Duplex `alpnProtocol = 'h2'` (what undici's own connector does for h2c).
+// Why undici works on a plain Duplex: its HTTP/1 client only reads, writes, corks and listens on its socket;
+// ref/unref/setTypeOfService are called only when present.
 //
 // - Uses the low-level `dispatch` API: response bodies are Readables fed with backpressure (the handler pauses
-//   undici when push() returns false), HTTP/2 trailers arrive (gRPC status), request bodies stream in.
+//   undici when push() returns false), trailers arrive, request bodies stream in.
 // - The caller's request body is piped, not handed over: undici destroys its body stream when a request fails,
 //   and the caller's (the downstream request) must survive an upstream failure to be answered with a 503.
 // - Failures are typed (errors.ts): connect failure, reset, refused stream, timeout, protocol error, cancelled.
 //   Before response headers `request()` rejects with them; after, the body stream errors and `trailers` rejects.
 // - undici's own timeouts are off (long gRPC streams, slow bodies); `timeoutMs` bounds the wait for headers.
-// - undici retries an HTTP/2 stream refused by the peer once when the body is replayable (null); a streamed body
-//   is never replayed here — retries are the router's business.
-// - HTTP/2 ignores maxRequestsPerConnection (undici enforces it for HTTP/1.1 only).
-// - HTTP/2 request bodies go to undici as an async iterable, not a stream: for a stream body undici 8.12 adds a
-//   'data' listener to the HTTP/2 *response* stream (it means the pipeline's source), which makes it flow before
-//   'response'; response DATA read together with the HEADERS (typical over a tunnel Duplex) was then lost.
+// - HTTP/2 ignores maxRequestsPerConnection and maxConnections (one multiplexed session per endpoint).
 import { PassThrough, Readable, type Duplex } from 'node:stream';
 import { Pool, type buildConnector, type Dispatcher } from 'undici';
 import type { Logger } from '../../shared/log.ts';
@@ -29,6 +23,7 @@ import {
   UpstreamRequestInvalidError, UpstreamResetError, UpstreamTimeoutError,
 } from './errors.ts';
 import type { EndpointRef, UpstreamProtocol } from './types.ts';
+import { createH2cUpstreams } from './h2c.ts';
 
 /** Opens a plaintext byte stream to the app behind `endpoint` (an HBONE tunnel stream). */
 export type ConnectFn = (endpoint: EndpointRef, opts: { signal: AbortSignal }) => Promise<Duplex>;
@@ -127,7 +122,6 @@ export function createUpstreams(options: UpstreamsOptions): Upstreams {
             stream.destroy();
             return;
           }
-          if (protocol === 'h2c') (stream as Duplex & { alpnProtocol?: string }).alpnProtocol = 'h2';
           finish(null, stream);
         },
         (cause: unknown) => finish(cause instanceof UpstreamConnectError ? cause : new UpstreamConnectError(endpoint.id, false, { cause })),
@@ -148,8 +142,7 @@ export function createUpstreams(options: UpstreamsOptions): Upstreams {
         bodyTimeout: 0,
         ...(o.maxRequestsPerConnection ? { maxRequestsPerClient: o.maxRequestsPerConnection } : {}),
         ...(o.idleTimeoutMs ? { keepAliveTimeout: o.idleTimeoutMs, keepAliveMaxTimeout: o.idleTimeoutMs } : {}),
-        // h2c: the Pool lets one connection settle the protocol before it opens more, and multiplexes on it.
-        ...(protocol === 'h2c' ? { allowH2: true, useH2c: true, h2Options: { maxConcurrentStreams: 1000 } } : { allowH2: false }),
+        allowH2: false,
       });
       const plog = log.child({ endpoint: endpoint.id, protocol });
       pool.on('connect', () => plog.debug('upstream connection up'));
@@ -161,9 +154,17 @@ export function createUpstreams(options: UpstreamsOptions): Upstreams {
     return e;
   }
 
+  const h2c = createH2cUpstreams({ connect: options.connect, connectTimeoutMs: options.connectTimeoutMs ?? 10_000, classify, cancelError, log });
+
   function request(endpoint: EndpointRef, protocol: UpstreamProtocol, o: UpstreamRequest): Promise<UpstreamResponse> {
     if (closed) return Promise.reject(new UpstreamCancelledError(endpoint.id, { cause: new Error('upstreams closed') }));
     if (o.signal?.aborted) return Promise.reject(cancelError(endpoint.id, o.signal.reason, o.timeoutMs));
+    if (protocol === 'h2c') {
+      return h2c.request(endpoint, {
+        method: o.method, path: o.path, headers: forwardHeaders(o.headers, 'h2c'), body: o.body,
+        ...(o.signal ? { signal: o.signal } : {}), ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+      });
+    }
     const entry = poolFor(endpoint, protocol, o);
     entry.inflight++;
     entry.lastUsed = Date.now();
@@ -270,8 +271,7 @@ export function createUpstreams(options: UpstreamsOptions): Upstreams {
           path: o.path,
           method: o.method as Dispatcher.HttpMethod,
           headers: forwardHeaders(o.headers, protocol),
-          // undici accepts (async) iterables at run time; its types list only streams.
-          body: upload && protocol === 'h2c' ? (chunksOf(upload) as unknown as Readable) : upload,
+          body: upload,
           headersTimeout: 0,
           bodyTimeout: 0,
         }, handler);
@@ -285,9 +285,10 @@ export function createUpstreams(options: UpstreamsOptions): Upstreams {
 
   return {
     request,
-    active: (id) => activeByEndpoint.get(id) ?? 0,
+    active: (id) => (activeByEndpoint.get(id) ?? 0) + h2c.active(id),
     async close(graceMs = 5000) {
       closed = true;
+      await h2c.close(graceMs);
       clearInterval(sweeper);
       const all = [...pools.values()];
       pools.clear();
@@ -300,10 +301,6 @@ export function createUpstreams(options: UpstreamsOptions): Upstreams {
       }));
     },
   };
-}
-
-async function* chunksOf(r: Readable): AsyncGenerator<Buffer> {
-  for await (const c of r) yield c as Buffer;
 }
 
 function forwardHeaders(h: UpstreamRequest['headers'], protocol: UpstreamProtocol): Record<string, string | string[]> {
