@@ -2,6 +2,7 @@
 // controller/waypoint/deploy/render.ts). Bad configuration is a crash at startup naming the variable.
 import { isIP } from 'node:net';
 import { MeshError } from '../shared/errors.ts';
+import { envReader, type Env } from '../shared/env.ts';
 
 export class WaypointConfigError extends MeshError {
   constructor(message: string) {
@@ -30,31 +31,18 @@ export interface WaypointEnv {
   drainSeconds: number;
 }
 
-type Env = Record<string, string | undefined>;
-
-function need(env: Env, name: string): string {
-  const v = env[name];
-  if (!v) throw new WaypointConfigError(`environment variable ${name} is required (the waypoint Deployment sets it; check its pod template)`);
-  return v;
-}
-
-function num(env: Env, name: string, dflt: number, max = 65535): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return dflt;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0 || n > max) throw new WaypointConfigError(`${name}=${raw} is not a number in 0..${max}`);
-  return n;
-}
-
 export function loadWaypointEnv(env: Env = process.env): WaypointEnv {
-  const podIp = need(env, 'INSTANCE_IP');
+  const r = envReader(env, (m) => new WaypointConfigError(m), 'the waypoint Deployment sets it; check its pod template');
+  const need = r.required;
+  const num = (name: string, dflt: number, max?: number): number => r.number(name, dflt, max);
+  const podIp = need('INSTANCE_IP');
   if (!isIP(podIp)) throw new WaypointConfigError(`INSTANCE_IP=${podIp} is not an IP address`);
   const xdsAddress = env.XDS_ADDRESS || 'istiod.istio-system.svc:15012';
-  const gatewayName = need(env, 'GATEWAY_NAME');
+  const gatewayName = need('GATEWAY_NAME');
   return {
     gatewayName,
-    namespace: need(env, 'POD_NAMESPACE'),
-    podName: need(env, 'POD_NAME'),
+    namespace: need('POD_NAMESPACE'),
+    podName: need('POD_NAME'),
     podIp,
     serviceAccount: env.SERVICE_ACCOUNT || gatewayName,
     xdsAddress,
@@ -64,10 +52,10 @@ export function loadWaypointEnv(env: Env = process.env): WaypointEnv {
     clusterId: env.CLUSTER_ID || 'Kubernetes',
     tokenFile: env.TOKEN_FILE || '/var/run/secrets/tokens/istio-token',
     rootCaFile: env.ROOT_CA_FILE || '/var/run/secrets/istio/root-cert.pem',
-    hbonePort: num(env, 'HBONE_PORT', 15008),
-    adminPort: num(env, 'ADMIN_PORT', 15000),
-    metricsPort: num(env, 'METRICS_PORT', 15020),
-    readinessPort: num(env, 'READINESS_PORT', 15021),
-    drainSeconds: num(env, 'DRAIN_SECONDS', 5, 3600),
+    hbonePort: num('HBONE_PORT', 15008),
+    adminPort: num('ADMIN_PORT', 15000),
+    metricsPort: num('METRICS_PORT', 15020),
+    readinessPort: num('READINESS_PORT', 15021),
+    drainSeconds: num('DRAIN_SECONDS', 5, 3600),
   };
 }

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { ZtunnelConfigError } from './errors.ts';
+import { envReader, type Env } from '../shared/env.ts';
 
 export interface ZtunnelConfig {
   nodeName: string;
@@ -30,22 +31,6 @@ export interface ZtunnelConfig {
   kubeconfig?: string;
 }
 
-type Env = Record<string, string | undefined>;
-
-function required(env: Env, name: string): string {
-  const v = env[name];
-  if (!v) throw new ZtunnelConfigError(`environment variable ${name} is required (set it from the downward API in the DaemonSet)`);
-  return v;
-}
-
-function port(env: Env, name: string, dflt: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return dflt;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ZtunnelConfigError(`${name}=${raw} is not a port number`);
-  return n;
-}
-
 /** The first nameserver of a resolv.conf (the cluster DNS for a ClusterFirstWithHostNet pod). */
 export function firstNameserver(resolvConf: string): string | undefined {
   for (const line of resolvConf.split('\n')) {
@@ -56,7 +41,10 @@ export function firstNameserver(resolvConf: string): string | undefined {
 }
 
 export function loadConfig(env: Env = process.env, readFile: (p: string) => string = (p) => readFileSync(p, 'utf8')): ZtunnelConfig {
-  const nodeIp = required(env, 'INSTANCE_IP');
+  const r = envReader(env, (m) => new ZtunnelConfigError(m), 'set it from the downward API in the DaemonSet');
+  const required = (name: string): string => r.required(name);
+  const port = (name: string, dflt: number): number => r.number(name, dflt);
+  const nodeIp = required('INSTANCE_IP');
   if (!isIP(nodeIp)) throw new ZtunnelConfigError(`INSTANCE_IP=${nodeIp} is not an IP address`);
   const xdsAddress = env.XDS_ADDRESS || 'istiod.istio-system.svc:15012';
   let dnsUpstream = env.DNS_UPSTREAM;
@@ -70,8 +58,8 @@ export function loadConfig(env: Env = process.env, readFile: (p: string) => stri
   const drain = Number(env.DRAIN_SECONDS ?? '5');
   if (!Number.isFinite(drain) || drain < 0) throw new ZtunnelConfigError(`DRAIN_SECONDS=${env.DRAIN_SECONDS} is not a number of seconds`);
   return {
-    nodeName: required(env, 'NODE_NAME'),
-    podName: required(env, 'POD_NAME'),
+    nodeName: required('NODE_NAME'),
+    podName: required('POD_NAME'),
     podNamespace: env.POD_NAMESPACE || 'istio-system',
     nodeIp,
     xdsAddress,
@@ -81,9 +69,9 @@ export function loadConfig(env: Env = process.env, readFile: (p: string) => stri
     clusterId: env.CLUSTER_ID || 'Kubernetes',
     tokenFile: env.TOKEN_FILE || '/var/run/secrets/tokens/istio-token',
     rootCaFile: env.ROOT_CA_FILE || '/var/run/secrets/istio/root-cert.pem',
-    adminPort: port(env, 'ADMIN_PORT', 15000),
-    metricsPort: port(env, 'METRICS_PORT', 15020),
-    readinessPort: port(env, 'READINESS_PORT', 15021),
+    adminPort: port('ADMIN_PORT', 15000),
+    metricsPort: port('METRICS_PORT', 15020),
+    readinessPort: port('READINESS_PORT', 15021),
     dnsUpstream: dnsUpstream ?? '10.96.0.10',
     captureDns: env.CAPTURE_DNS !== 'false',
     drainSeconds: drain,

@@ -5,6 +5,7 @@
 import { CoreV1Api, ListWatch, Watch, type KubeConfig, type KubernetesObject, type V1ConfigMap, type V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from '../../shared/log.ts';
 import { errorMessage } from '../../shared/errors.ts';
+import { followLeadership } from '../kube/leader.ts';
 import { publishRootCert, ROOT_CONFIGMAP, ROOT_CONFIGMAP_KEY } from './root.ts';
 
 /** Namespaces istiod leaves alone (its inject.IgnoredNamespaces). */
@@ -112,26 +113,21 @@ export function startRootCertPublisher(o: RootCertPublisherOptions): RootCertPub
     });
   }
 
-  const checkLeader = (): void => {
-    const now = o.isLeader();
-    if (now === leader) return;
+  const leadership = followLeadership(o.isLeader, (now) => {
     leader = now;
     if (leader) markAll();
     else dirty.clear();
-  };
-  const poll = setInterval(checkLeader, o.leaderPollMs ?? 1000);
-  poll.unref();
+  }, o.leaderPollMs);
 
   Promise.all([namespaces.start(), configMaps.start()]).then(() => {
     synced = true;
-    leader = false;
-    checkLeader();
+    leadership.recheck();
   }, (err: unknown) => o.log.warn({ err: errorMessage(err) }, 'root cert informers failed to start; resuming'));
 
   return {
     async stop() {
       stopped = true;
-      clearInterval(poll);
+      leadership.stop();
       clearTimeout(retryTimer);
       await Promise.all([namespaces.stop(), configMaps.stop()]);
     },

@@ -79,3 +79,27 @@ export function startLeaderElection(o: {
     },
   };
 }
+
+/**
+ * Follow this replica's leadership for a leader-only writer: `onChange(leader)` when it flips (polled every
+ * `pollMs`), and `recheck()` to report the current state again (e.g. once the writer's informers have synced and it
+ * must re-examine everything).
+ */
+export function followLeadership(isLeader: () => boolean, onChange: (leader: boolean) => void, pollMs = 1000): { recheck(): void; stop(): void } {
+  let last = false;
+  const check = (): void => {
+    const now = isLeader();
+    if (now === last) return;
+    last = now;
+    onChange(now);
+  };
+  const poll = setInterval(check, pollMs);
+  poll.unref();
+  return {
+    recheck() {
+      last = false;
+      check();
+    },
+    stop: () => clearInterval(poll),
+  };
+}

@@ -15,6 +15,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from '../../../shared/log.ts';
 import { errorMessage } from '../../../shared/errors.ts';
+import { followLeadership } from '../../kube/leader.ts';
 import type { EventType, WatchedKind } from '../../../shared/kube/watch.ts';
 import {
   checkWaypointListeners, GATEWAY_NAME, MANAGED_LABEL, MANAGED_VALUE, RENDER_HASH, renderWaypoint, WAYPOINT_CLASS,
@@ -302,23 +303,18 @@ export function startWaypointReconciler(o: WaypointReconcilerOptions): WaypointR
     }
   }
 
-  const checkLeader = (): void => {
-    const now = o.isLeader();
-    if (now === leader) return;
+  const leadership = followLeadership(o.isLeader, (now) => {
     leader = now;
     if (leader) markAll();
     else dirty.clear();
-  };
-  const poll = setInterval(checkLeader, o.leaderPollMs ?? 1000);
-  poll.unref();
+  }, o.leaderPollMs);
   if (o.synced) {
     o.synced.then(() => {
       synced = true;
-      leader = false;
-      checkLeader();
+      leadership.recheck();
     }, () => {});
   } else {
-    checkLeader();
+    leadership.recheck();
   }
 
   return {
@@ -365,7 +361,7 @@ export function startWaypointReconciler(o: WaypointReconcilerOptions): WaypointR
     },
     async stop() {
       stopped = true;
-      clearInterval(poll);
+      leadership.stop();
       clearTimeout(retryTimer);
       await draining;
     },
