@@ -12,28 +12,12 @@ import { eventually } from '../support/eventually.ts';
 import { Meshctl, netnsOf } from '../support/meshctl.ts';
 import { daemonPid, execIn, pod, waitReady } from '../ztunnel/support.ts';
 import { repoRoot } from '../../localcluster/paths.ts';
+import { CLIENT_NAMESPACE, NODE, load as loadFrom, using } from './support.ts';
 
-const NODE = `${repoRoot}/node_modules/.bin/node`;
-const LOAD = `${repoRoot}/test/waypoint/load-client.ts`;
 const GRPC = `${repoRoot}/test/waypoint/grpc-client.ts`;
 const URL_ = 'http://reviews.wp.svc.cluster.local:9080/';
 
-const APPS = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: wp, labels: {istio.io/dataplane-mode: ambient}}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: client, namespace: wp}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: client, namespace: wp, labels: {app: client}}
-spec:
-  nodeName: node-1
-  serviceAccountName: client
-  containers: [{name: client, image: ambient-mesh/curl}]
+const APPS = `${CLIENT_NAMESPACE}
 ---
 apiVersion: v1
 kind: Service
@@ -144,20 +128,9 @@ spec:
 
 interface Load { statuses: Record<string, number>; versions: Record<string, number>; headers: Record<string, Record<string, string>> }
 
-/** Apply `yaml`, run `body`, and delete `yaml` again whatever happened, so one failure does not leak into the next. */
-async function using(m: Meshctl, yaml: string, body: () => Promise<void>): Promise<void> {
-  await m.ok(['apply', '-f', '-'], { input: yaml });
-  try {
-    await body();
-  } finally {
-    await m.run(['delete', '-f', '-', '--ignore-not-found'], { input: yaml });
-  }
-}
+interface Load { statuses: Record<string, number>; versions: Record<string, number>; headers: Record<string, Record<string, string>> }
 
-async function load(m: Meshctl, n: number, extra: string[] = [], concurrency = 20): Promise<Load> {
-  const out = await m.ok(['exec', '-n', 'wp', 'client', '--', NODE, LOAD, '--url', URL_, '--n', String(n), '--concurrency', String(concurrency), ...extra], { timeoutMs: 120_000 });
-  return JSON.parse(out.trim().split('\n').at(-1)!) as Load;
-}
+const load = (m: Meshctl, n: number, extra: string[] = [], concurrency = 20): Promise<Load> => loadFrom(m, URL_, n, concurrency, extra);
 
 async function curl(m: Meshctl, args: string[], from = 'client'): Promise<{ code: string; body: string }> {
   const r = await m.run(['exec', '-n', 'wp', from, '--', 'curl', '-s', '-m', '5', '-w', '\n%{http_code}', ...args], { timeoutMs: 30_000 });
