@@ -13,6 +13,7 @@ import { Meshctl, netnsOf } from '../support/meshctl.ts';
 import { daemonPid, execIn, pod, waitReady } from '../ztunnel/support.ts';
 import { repoRoot } from '../../localcluster/paths.ts';
 import { CLIENT_NAMESPACE, NODE, load as loadFrom, using } from './support.ts';
+import type { LoadSummary } from './load-client.ts';
 
 const GRPC = `${repoRoot}/test/waypoint/grpc-client.ts`;
 const URL_ = 'http://reviews.wp.svc.cluster.local:9080/';
@@ -126,11 +127,9 @@ spec:
       weight: 50
 `;
 
-interface Load { statuses: Record<string, number>; versions: Record<string, number>; headers: Record<string, Record<string, string>> }
 
-interface Load { statuses: Record<string, number>; versions: Record<string, number>; headers: Record<string, Record<string, string>> }
 
-const load = (m: Meshctl, n: number, extra: string[] = [], concurrency = 20): Promise<Load> => loadFrom(m, URL_, n, concurrency, extra);
+const load = (m: Meshctl, n: number, extra: string[] = [], concurrency = 20): Promise<LoadSummary> => loadFrom(m, URL_, n, concurrency, extra);
 
 async function curl(m: Meshctl, args: string[], from = 'client'): Promise<{ code: string; body: string }> {
   const r = await m.run(['exec', '-n', 'wp', from, '--', 'curl', '-s', '-m', '5', '-w', '\n%{http_code}', ...args], { timeoutMs: 30_000 });
@@ -138,7 +137,7 @@ async function curl(m: Meshctl, args: string[], from = 'client'): Promise<{ code
   return { code: lines.at(-1) ?? '', body: lines.slice(0, -1).join('\n') };
 }
 
-const share = (l: Load, v: string): number => ((l.versions[v] ?? 0) * 100) / Object.values(l.versions).reduce((a, b) => a + b, 0);
+const share = (l: LoadSummary, v: string): number => ((l.versions[v] ?? 0) * 100) / Object.values(l.versions).reduce((a, b) => a + b, 0);
 
 function jwt(key: import('node:crypto').KeyObject, claims: Record<string, unknown>): string {
   const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
