@@ -36,7 +36,7 @@ export interface ControllerOptions {
   caAudience?: string; // istio-ca
   /** Where waypoint pods reach the controller's xDS and CA (default `istiod.<namespace>.svc:15012`). */
   waypointXdsAddress?: string;
-  /** Image of the waypoint Deployments it renders (default ambient-mesh/waypoint:dev). */
+  /** Image of the waypoint Deployments it renders (default ambient-mesh/ambient-mesh, the one image of deploy/). */
   waypointImage?: string;
   log?: Logger;
 }
@@ -111,7 +111,7 @@ export async function startController(o: ControllerOptions): Promise<Controller>
   const waypoints: WaypointReconciler = startWaypointReconciler({
     kubeconfig: o.kubeconfig,
     render: {
-      image: o.waypointImage ?? 'ambient-mesh/waypoint:dev', xdsAddress: xdsForWaypoints, caAddress: xdsForWaypoints,
+      image: o.waypointImage ?? 'ambient-mesh/ambient-mesh', xdsAddress: xdsForWaypoints, caAddress: xdsForWaypoints,
       trustDomain, clusterId: o.clusterId ?? 'Kubernetes', controlPlaneNamespace: namespace,
     },
     isLeader: () => election.isLeader(), log: log.child({ part: 'waypoint-deploy' }), synced: watches.synced,

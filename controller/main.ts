@@ -1,9 +1,11 @@
 // The controller binary: `node controller/main.ts [--kubeconfig PATH] [--namespace istio-system]
 // [--trust-domain cluster.local] [--cluster-id Kubernetes] [--host 0.0.0.0] [--grpc-port 15012] [--debug-port 15014]
-// [--waypoint-xds-address HOST:PORT] [--waypoint-image IMAGE]`.
+// [--waypoint-xds-address HOST:PORT] [--waypoint-image IMAGE]`; each flag's default comes from the environment where
+// deploy/ sets one (POD_NAMESPACE, TRUST_DOMAIN, CLUSTER_ID, WAYPOINT_XDS_ADDRESS, WAYPOINT_IMAGE).
 // Without --kubeconfig it uses $KUBECONFIG or the in-cluster service account, like any Kubernetes controller.
 // V8 flags: see heapFlags below; the process replaces itself (same pid) to apply them before anything loads.
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 
 /**
  * V8 sizes its young generation from the machine's memory: on a large node it grows to 128 MB committed
@@ -14,7 +16,8 @@ import { parseArgs } from 'node:util';
 const heapFlags = ['--max-semi-space-size=8'];
 const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
 if (!process.env.MESH_CONTROLLER_NO_REEXEC && heapFlags.some((f) => !given.some((g) => g.startsWith(f.split('=')[0]!)))) {
-  process.execve!(process.execPath, [process.execPath, ...heapFlags, ...process.execArgv, ...process.argv.slice(1)], { ...process.env, MESH_CONTROLLER_NO_REEXEC: '1' });
+  // This file, not argv[1]: the image's entry point (bin/ambient-mesh.ts) may have loaded it.
+  process.execve!(process.execPath, [process.execPath, ...heapFlags, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { ...process.env, MESH_CONTROLLER_NO_REEXEC: '1' });
 }
 const { KubeConfig } = await import('@kubernetes/client-node');
 const { logger } = await import('../shared/log.ts');
@@ -26,8 +29,8 @@ const { values: v } = parseArgs({
   options: {
     kubeconfig: { type: 'string' },
     namespace: { type: 'string', default: process.env.POD_NAMESPACE ?? 'istio-system' },
-    'trust-domain': { type: 'string', default: 'cluster.local' },
-    'cluster-id': { type: 'string', default: 'Kubernetes' },
+    'trust-domain': { type: 'string', default: process.env.TRUST_DOMAIN || 'cluster.local' },
+    'cluster-id': { type: 'string', default: process.env.CLUSTER_ID || 'Kubernetes' },
     host: { type: 'string', default: '0.0.0.0' },
     'grpc-port': { type: 'string', default: '15012' },
     'debug-port': { type: 'string', default: '15014' },

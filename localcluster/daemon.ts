@@ -16,8 +16,7 @@ import { startApiServer, type ApiServer } from './apiserver/index.ts';
 import { startControllers, type Controllers } from './controllers/index.ts';
 import { startKubelet, nodeProber, type Kubelet, type PodNetwork } from './kubelet/index.ts';
 import { DnsServer } from './dns/index.ts';
-import { startController, type Controller } from '../controller/controller.ts';
-import { installMesh, waitDaemonSetReady, MESH_NAMESPACE, type MeshInstall } from './mesh-install.ts';
+import { installMesh, waitDaemonSetReady, waitDeploymentReady, MESH_NAMESPACE } from './mesh-install.ts';
 
 const log = logger('daemon');
 const { values } = parseArgs({ options: { dir: { type: 'string' } } });
@@ -38,8 +37,6 @@ interface Running {
   kubelets: Kubelet[];
   proxies: KubeProxy[];
   dns?: DnsServer;
-  controller?: Controller;
-  mesh?: MeshInstall;
   watches?: Watches;
 }
 const running: Running = { kubelets: [], proxies: [] };
@@ -94,17 +91,13 @@ async function start(): Promise<void> {
   await waitNodesReady(kc, net.nodes.map((n) => n.name));
   for (const p of running.proxies) await p.flush();
 
-  // Interim (until deploy/ installs it as a Deployment, issue 6): the mesh controller runs in the daemon,
-  // serving xDS + CA and its debug endpoint on loopback.
-  report({ phase: 'starting the mesh controller', ready: false });
-  const ctl = (running.controller = await startController({ kubeconfig: kc, host: '127.0.0.1', grpcPort: 0, debugPort: 0, waypointXdsAddress: `${FABRIC_ADDRESS}:15012`, log: logger('controller') }));
-  report({ phase: 'installing ztunnel on every node', ready: false });
-  running.mesh = await installMesh({ kubeconfig: kc, fabricNetns: net.fabric.netns, fabricAddress: FABRIC_ADDRESS, controllerGrpcPort: ctl.grpcPort, log: logger('mesh-install') });
+  // The mesh, installed from deploy/ (overlays/local) through the API like on a real cluster: the kubelets run
+  // the controller Deployment and the ztunnel DaemonSet.
+  report({ phase: 'installing the mesh from deploy/', ready: false });
+  await installMesh(kc);
+  await waitDeploymentReady(kc, MESH_NAMESPACE, 'istiod', 90_000);
   await waitDaemonSetReady(kc, MESH_NAMESPACE, 'ztunnel', net.nodes.length, 60_000);
-  report({
-    phase: 'ready', ready: true, apiUrl: api.url,
-    controllerDebugUrl: `http://127.0.0.1:${ctl.debugPort}`, controllerGrpc: `127.0.0.1:${ctl.grpcPort}`,
-  });
+  report({ phase: 'ready', ready: true, apiUrl: api.url });
   log.info({ nodes: config.nodes, api: api.url }, 'local cluster ready');
 }
 
@@ -174,8 +167,6 @@ async function stop(signal: string): Promise<void> {
       clearTimeout(timer);
     }
   };
-  await step('mesh controller', () => running.controller?.close(), 5000);
-  await step('mesh install', () => running.mesh?.close(), 2000);
   await step('service watch', () => running.watches?.stop(), 2000);
   await Promise.all(running.kubelets.map((k) => step('kubelet', () => k.stop({ killPods: true }))));
   await step('controllers', () => running.controllers?.stop());
@@ -187,9 +178,6 @@ async function stop(signal: string): Promise<void> {
   process.exit(0);
 }
 
-// Fault injection for tests (test/ztunnel): SIGUSR1 cuts the cluster off from the controller, SIGUSR2 restores it.
-process.on('SIGUSR1', () => running.mesh?.setControllerReachable(false));
-process.on('SIGUSR2', () => running.mesh?.setControllerReachable(true));
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
 

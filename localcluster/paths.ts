@@ -28,9 +28,6 @@ export interface DaemonStatus {
   ready: boolean;
   error?: string;
   apiUrl?: string;
-  /** The mesh controller's debug endpoint (http) and xDS/CA gRPC address, while it runs inside the daemon. */
-  controllerDebugUrl?: string;
-  controllerGrpc?: string;
 }
 
 export function clusterPaths(home = process.env.MESHCTL_HOME ?? join(repoRoot, '.state')): ClusterPaths {

@@ -33,6 +33,7 @@ const ROWS: Row[] = [
   ['apps', 'v1', 'DaemonSet', 'daemonsets', true, 'ds', true, 'daemonset'],
   ['apps', 'v1', 'ReplicaSet', 'replicasets', true, 'rs', true, 'replicaset'],
   ['coordination.k8s.io', 'v1', 'Lease', 'leases', true, '', false, 'lease'],
+  ['policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, 'pdb', true],
   ['rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true, '', false],
   ['rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true, '', false],
   ['rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false, '', false],

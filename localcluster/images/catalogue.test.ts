@@ -52,7 +52,7 @@ test('knownImages lists every entry, sorted', () => {
 
 test('the mesh images run this checkout with the repo Node 24; the pod args are appended by planCommand', () => {
   const repo = new URL('../../', import.meta.url).pathname;
-  for (const [image, script] of [['ambient-mesh/ztunnel:1.0', 'ztunnel/main.ts'], ['docker.io/ambient-mesh/controller', 'controller/main.ts']] as const) {
+  for (const [image, script] of [['ambient-mesh/ambient-mesh:1.0', 'bin/ambient-mesh.ts'], ['ghcr.io/ambient-mesh/ambient-mesh:0.1.0', 'bin/ambient-mesh.ts']] as const) {
     const got = resolveImage(image);
     assert.deepEqual(got?.argv, [`${repo}node_modules/.bin/node`, `${repo}${script}`], image);
     assert.equal(got?.defaultArgs, undefined);

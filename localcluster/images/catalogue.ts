@@ -44,9 +44,8 @@ const images: Record<string, CatalogueApp> = {
   'curlimages/curl': { command: idle },
   'busybox': { command: idle },
   'alpine': { command: idle },
-  'ambient-mesh/ztunnel': { repoScript: 'ztunnel/main.ts' },
-  'ambient-mesh/controller': { repoScript: 'controller/main.ts' },
-  'ambient-mesh/waypoint': { repoScript: 'waypoint/main.ts' },
+  // The one image of deploy/ and the Dockerfile: `args: [controller|ztunnel|waypoint, …]` picks the component.
+  'ambient-mesh/ambient-mesh': { repoScript: 'bin/ambient-mesh.ts' },
 };
 
 /**

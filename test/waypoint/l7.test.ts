@@ -10,7 +10,7 @@ import { generateKeyPairSync, createSign } from 'node:crypto';
 import { requirePrivileges } from '../support/privileged.ts';
 import { eventually } from '../support/eventually.ts';
 import { Meshctl, netnsOf } from '../support/meshctl.ts';
-import { daemonPid, execIn, pod, waitReady } from '../ztunnel/support.ts';
+import { controllerOutage, execIn, pod, waitReady } from '../ztunnel/support.ts';
 import { repoRoot } from '../../localcluster/paths.ts';
 import { CLIENT_NAMESPACE, NODE, load as loadFrom, using } from './support.ts';
 import type { LoadSummary } from './load-client.ts';
@@ -361,15 +361,14 @@ spec:
   });
 
   await t.test('the waypoint keeps serving its configuration while the controller is unreachable', async () => {
-    const pid = daemonPid(m);
-    process.kill(pid, 'SIGUSR1');
+    const outage = await controllerOutage(m);
     try {
       for (let i = 0; i < 3; i++) {
         assert.deepEqual((await load(m, 10, ['--header', 'end-user:jason'])).versions, { v2: 10 });
         await new Promise((r) => setTimeout(r, 1000));
       }
     } finally {
-      process.kill(pid, 'SIGUSR2');
+      await outage.restore();
     }
   });
 });

@@ -1,5 +1,5 @@
 // ztunnel keeps serving from its last good state while the controller is away (root: network namespaces). The
-// cluster is cut off from the controller for a minute (the local cluster daemon's fault injection): a connection
+// controller is away for a minute (its Deployment scaled to 0, so its pods are gone): a connection
 // opened before keeps flowing, new connections between known pods work, and a pod created meanwhile becomes
 // reachable once the controller is back and the state resyncs.
 import { test } from 'node:test';
@@ -12,7 +12,7 @@ import { requirePrivileges } from '../support/privileged.ts';
 import { eventually } from '../support/eventually.ts';
 import { Meshctl } from '../support/meshctl.ts';
 import { repoRoot } from '../../localcluster/paths.ts';
-import { SINK_SERVER, captured, daemonPid, execIn, pod, waitReady, ztunnelConfigDump } from './support.ts';
+import { SINK_SERVER, captured, controllerOutage, execIn, pod, waitReady, ztunnelConfigDump } from './support.ts';
 
 const OUTAGE_MS = 60_000;
 
@@ -75,9 +75,9 @@ print("ticks ok")
 test('ztunnel: the controller away for a minute — existing and new connections keep working, state resyncs', { timeout: 600_000 }, async (t) => {
   if (!requirePrivileges(t)) return;
   const m = new Meshctl();
-  let pid = 0;
+  const active: { outage?: { restore(): Promise<void> } } = {};
   t.after(async () => {
-    if (pid) process.kill(pid, 'SIGUSR2');
+    await active.outage?.restore().catch(() => {});
     await m.run(['down'], { timeoutMs: 90_000 });
     rmSync(m.home, { recursive: true, force: true });
   });
@@ -96,8 +96,7 @@ test('ztunnel: the controller away for a minute — existing and new connections
   const longDone = new Promise<number>((resolve) => long.once('exit', (c) => resolve(c ?? 1)));
   await sleep(3000);
 
-  pid = daemonPid(m);
-  process.kill(pid, 'SIGUSR1');
+  const outage = (active.outage = await controllerOutage(m));
   await eventually(async () => (await ztunnelConfigDump(m, 'node-1')).xds?.connected === false, 20_000);
   await m.ok(['apply', '-f', '-'], { input: late });
   const started = Date.now();
@@ -110,8 +109,7 @@ test('ztunnel: the controller away for a minute — existing and new connections
     await sleep(10_000);
   }
   assert.ok(checks >= 5);
-  process.kill(pid, 'SIGUSR2');
-  pid = 0;
+  await outage.restore();
 
   assert.equal(await longDone, 0, `the long-lived connection survived: ${longOut}`);
   assert.match(longOut, /ticks ok/);

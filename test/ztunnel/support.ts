@@ -3,8 +3,6 @@
 // node's namespace (nothing here ever talks to a cluster address from the root namespace).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { httpGet } from '../../shared/netsock/index.ts';
 import { podNetnsName } from '../../localcluster/network/index.ts';
 import { eventually } from '../support/eventually.ts';
@@ -106,8 +104,27 @@ export function ztunnelPod(m: Meshctl, node: string): PodFacts {
   return p;
 }
 
-export function daemonPid(m: Meshctl): number {
-  return Number(readFileSync(join(m.home, 'cluster/daemon.pid'), 'utf8').trim());
+/**
+ * A control-plane outage: the controller Deployment (deploy/) is scaled to 0 and its pods are gone, so every
+ * ztunnel and waypoint loses xDS and the CA. Resolves once no controller pod is left; `restore` scales it back to
+ * one replica and waits until it is Ready.
+ */
+export async function controllerOutage(m: Meshctl): Promise<{ restore(): Promise<void> }> {
+  const scale = (n: number): void => {
+    const r = m.kubectl(['scale', '-n', 'istio-system', 'deployment/istiod', `--replicas=${n}`]);
+    assert.equal(r.code, 0, r.stderr);
+  };
+  scale(0);
+  await eventually(() => !pods(m, 'istio-system').some((p) => p.name.startsWith('istiod-')), 30_000);
+  let restored = false;
+  return {
+    async restore() {
+      if (restored) return;
+      restored = true;
+      scale(1);
+      await eventually(() => pods(m, 'istio-system').some((p) => p.name.startsWith('istiod-') && p.ready), 60_000);
+    },
+  };
 }
 
 /** A pure TCP echo server in Python that logs the sha256 and size of what each connection sent, at its end. */

@@ -23,7 +23,7 @@ async function setup(t: TestContext, isLeader: () => boolean = () => true): Prom
   const watches = startWatches(ta.kc, kinds, (kind, type, obj) => forward(kind, type, obj), silent);
   const r = startWaypointReconciler({
     kubeconfig: ta.kc, isLeader, log: silent, synced: watches.synced, leaderPollMs: 50,
-    render: { image: 'ambient-mesh/waypoint:dev', xdsAddress: 'istiod.istio-system.svc:15012', caAddress: 'istiod.istio-system.svc:15012', trustDomain: 'cluster.local', clusterId: 'Kubernetes', controlPlaneNamespace: 'istio-system' },
+    render: { image: 'ambient-mesh/ambient-mesh:dev', xdsAddress: 'istiod.istio-system.svc:15012', caAddress: 'istiod.istio-system.svc:15012', trustDomain: 'cluster.local', clusterId: 'Kubernetes', controlPlaneNamespace: 'istio-system' },
   });
   forward = (kind, type, obj) => r.event(kind, type, obj);
   t.after(async () => {

@@ -5,7 +5,7 @@ import type { V1Container } from '@kubernetes/client-node';
 import { checkWaypointListeners, portName, renderHash, renderWaypoint, RENDER_HASH, type WaypointGateway, type WaypointRenderOptions } from './render.ts';
 
 const opts: WaypointRenderOptions = {
-  image: 'ambient-mesh/waypoint:dev', xdsAddress: 'istiod.istio-system.svc:15012', caAddress: 'istiod.istio-system.svc:15012',
+  image: 'ambient-mesh/ambient-mesh:dev', xdsAddress: 'istiod.istio-system.svc:15012', caAddress: 'istiod.istio-system.svc:15012',
   trustDomain: 'cluster.local', clusterId: 'Kubernetes', controlPlaneNamespace: 'istio-system',
 };
 
@@ -48,7 +48,8 @@ test('the Deployment: one replica, selected by gateway name, pod template out of
 
 test('the container: image, ports, readiness on 15021, token and root-cert mounts like ztunnel', () => {
   const c = container();
-  assert.equal(c.image, 'ambient-mesh/waypoint:dev');
+  assert.equal(c.image, 'ambient-mesh/ambient-mesh:dev');
+  assert.deepEqual(c.args, ['waypoint'], 'the one image runs the component named by its first argument');
   assert.deepEqual(c.ports?.map((p) => [p.name, p.containerPort]), [['hbone', 15008], ['status-port', 15021], ['metrics', 15020]]);
   assert.deepEqual(c.readinessProbe?.httpGet, { path: '/healthz/ready', port: 15021, scheme: 'HTTP' });
   assert.deepEqual(c.volumeMounts?.map((m) => [m.name, m.mountPath]), [['istio-token', '/var/run/secrets/tokens'], ['istiod-ca-cert', '/var/run/secrets/istio']]);
@@ -118,7 +119,7 @@ test('the rendered hash is stable across renders and map order, and follows what
   const b = renderWaypoint(gateway({ infrastructure: { labels: { b: '2', a: '1' } } }), opts).deployment;
   assert.equal(a.metadata?.annotations?.[RENDER_HASH], b.metadata?.annotations?.[RENDER_HASH]);
   assert.equal(renderHash(a), a.metadata?.annotations?.[RENDER_HASH]);
-  const img = renderWaypoint(gateway(), { ...opts, image: 'ambient-mesh/waypoint:v2' }).deployment;
+  const img = renderWaypoint(gateway(), { ...opts, image: 'ambient-mesh/ambient-mesh:v2' }).deployment;
   assert.notEqual(img.metadata?.annotations?.[RENDER_HASH], renderWaypoint(gateway(), opts).deployment.metadata?.annotations?.[RENDER_HASH]);
   const newOwner = renderWaypoint(gateway({}, { uid: 'uid-2' }), opts).service;
   assert.notEqual(newOwner.metadata?.annotations?.[RENDER_HASH], renderWaypoint(gateway(), opts).service.metadata?.annotations?.[RENDER_HASH]);

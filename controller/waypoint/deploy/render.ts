@@ -76,7 +76,7 @@ export interface GatewayStatus {
 }
 
 export interface WaypointRenderOptions {
-  /** The waypoint image, e.g. `ambient-mesh/waypoint:dev`. */
+  /** The waypoint image, e.g. `ghcr.io/ambient-mesh/ambient-mesh:0.1.0` (the one image; `args: [waypoint]` picks the component). */
   image: string;
   /** The controller's xDS address, e.g. `istiod.istio-system.svc:15012`. */
   xdsAddress: string;
@@ -226,6 +226,7 @@ export function renderWaypoint(gw: WaypointGateway, o: WaypointRenderOptions): R
       containers: [{
         name: 'istio-proxy',
         image: o.image,
+        args: ['waypoint'],
         ports: [
           { name: 'hbone', containerPort: HBONE_PORT, protocol: 'TCP' },
           { name: 'status-port', containerPort: STATUS_PORT, protocol: 'TCP' },
