@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from '../../shared/log.ts';
 import { errorMessage } from '../../shared/errors.ts';
 import { authenticate, type LiveCheck, type UserInfo } from './auth.ts';
+import { allows, forbiddenMessage, isRbacSubject, type RbacObjects, type RequestAttributes } from './rbac.ts';
 import * as discovery from './discovery.ts';
 import { kindByResource, resourceKey, apiVersionOf, type KindInfo } from './kinds.ts';
 import { patchTypeOf } from './patch.ts';
@@ -121,6 +122,7 @@ async function handle(ctx: HandlerContext, live: LiveCheck, req: IncomingMessage
 
   const route = parseResourcePath(path);
   if (!route) throw new ApiError('NotFound', `the server could not find the requested resource (${method} ${path})`);
+  if (user && isRbacSubject(user)) authorize(ctx, user, route, method, q);
   if (route.group === 'authentication.k8s.io' && route.version === 'v1' && route.plural === 'tokenreviews' && !route.name) {
     if (method !== 'POST') throw new ApiError('MethodNotAllowed', `${method} is not supported on tokenreviews; POST a TokenReview`);
     return tokenReview(ctx, live, req, res);
@@ -138,6 +140,21 @@ async function handle(ctx: HandlerContext, live: LiveCheck, req: IncomingMessage
     throw new ApiError('NotFound', `the server could not find the requested resource: ${kind.plural} are ${kind.namespaced ? '' : 'not '}namespaced`);
   }
   return resource(ctx, kind, route, q, method, req, res);
+}
+
+/** RBAC for service-account callers (rbac.ts); throws 403 Forbidden as Kubernetes words it. */
+function authorize(ctx: HandlerContext, user: UserInfo, r: Route, method: string, q: URLSearchParams): void {
+  const watch = q.get('watch') === 'true' || q.get('watch') === '1';
+  const verb = method === 'GET' ? (r.name ? 'get' : watch ? 'watch' : 'list')
+    : method === 'DELETE' ? (r.name ? 'delete' : 'deletecollection')
+    : ({ POST: 'create', PUT: 'update', PATCH: 'patch' } as Record<string, string>)[method] ?? method.toLowerCase();
+  const a: RequestAttributes = {
+    verb, apiGroup: r.group, resource: r.plural,
+    ...(r.sub ? { subresource: r.sub } : {}), ...(r.namespace !== undefined ? { namespace: r.namespace } : {}), ...(r.name ? { name: r.name } : {}),
+  };
+  const all = (plural: string): Obj[] => ctx.rest.list(kindByResource('rbac.authorization.k8s.io', 'v1', plural)!, undefined);
+  const objects = { clusterRoles: all('clusterroles'), roles: all('roles'), clusterRoleBindings: all('clusterrolebindings'), roleBindings: all('rolebindings') } as unknown as RbacObjects;
+  if (!allows(user, a, objects)) throw new ApiError('Forbidden', forbiddenMessage(user, a));
 }
 
 async function resource(ctx: HandlerContext, kind: KindInfo, r: Route, q: URLSearchParams, method: string,

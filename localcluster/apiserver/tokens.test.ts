@@ -61,6 +61,15 @@ describe('service-account tokens', () => {
 
   it('bearer tokens authenticate API requests; no credentials → 401 Status', async () => {
     const token = server.mintServiceAccountToken('default', 'app');
+    // Authenticated, but RBAC grants a service account nothing until a binding does (rbac.ts).
+    const denied = await call(server, state.dir, 'GET', '/api/v1/namespaces/default/pods', { auth: token });
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body.reason, 'Forbidden');
+    await call(server, state.dir, 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles', { body: {
+      metadata: { name: 'pod-reader' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }] } });
+    await call(server, state.dir, 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings', { body: {
+      metadata: { name: 'app-reads-pods' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
+      subjects: [{ kind: 'ServiceAccount', name: 'app', namespace: 'default' }] } });
     const ok = await call(server, state.dir, 'GET', '/api/v1/namespaces/default/pods', { auth: token });
     assert.equal(ok.status, 200);
     const none = await call(server, state.dir, 'GET', '/api/v1/namespaces/default/pods', { auth: false });
