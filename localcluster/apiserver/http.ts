@@ -195,12 +195,12 @@ async function resource(ctx: HandlerContext, kind: KindInfo, r: Route, q: URLSea
     }
     case 'POST': {
       const dryRun = isDryRun(q);
-      checkFieldValidation(q);
+      const fieldValidation = checkFieldValidation(q);
       if (!r.name) {
         if (sub) throw new ApiError('MethodNotAllowed', 'POST needs a collection URL');
         const body = await readObject(req);
         checkApiVersion(kind, body);
-        return sendJson(res, 201, out(rest.create(kind, r.namespace, body, { dryRun })));
+        return sendJson(res, 201, out(rest.create(kind, r.namespace, body, { dryRun, fieldValidation })));
       }
       if (sub === 'binding') return binding(ctx, r.namespace!, r.name, await readObject(req), dryRun, res);
       if (sub === 'token') return tokenRequest(ctx, r.namespace!, r.name, await readObject(req), res);
@@ -209,15 +209,15 @@ async function resource(ctx: HandlerContext, kind: KindInfo, r: Route, q: URLSea
     case 'PUT': {
       if (!r.name || (sub && sub !== 'status')) throw new ApiError('MethodNotAllowed', `PUT needs a ${kind.singular} URL with a name`);
       const dryRun = isDryRun(q);
-      checkFieldValidation(q);
+      const fieldValidation = checkFieldValidation(q);
       const body = await readObject(req);
       checkApiVersion(kind, body);
-      return sendJson(res, 200, out(rest.update(kind, r.namespace, r.name, body, sub, { dryRun })));
+      return sendJson(res, 200, out(rest.update(kind, r.namespace, r.name, body, sub, { dryRun, fieldValidation })));
     }
     case 'PATCH': {
       if (!r.name || (sub && sub !== 'status')) throw new ApiError('MethodNotAllowed', `PATCH needs a ${kind.singular} URL with a name`);
       const dryRun = isDryRun(q);
-      checkFieldValidation(q);
+      const fieldValidation = checkFieldValidation(q);
       const type = patchTypeOf(req.headers['content-type'] ?? '');
       if (!type) {
         throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format "${req.headers['content-type'] ?? ''}"; accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
@@ -226,7 +226,7 @@ async function resource(ctx: HandlerContext, kind: KindInfo, r: Route, q: URLSea
       if (type !== 'json' && (!patch || typeof patch !== 'object' || Array.isArray(patch))) {
         throw new ApiError('BadRequest', `a ${type} patch must be a JSON object`);
       }
-      const { obj, created } = rest.patch(kind, version, r.namespace, r.name, type, patch, sub, { dryRun });
+      const { obj, created } = rest.patch(kind, version, r.namespace, r.name, type, patch, sub, { dryRun, fieldValidation });
       return sendJson(res, created ? 201 : 200, out(obj));
     }
     case 'DELETE': {

@@ -9,12 +9,21 @@ import { admitCreate, admitUpdate, cidrRange, type AdmissionContext } from './ad
 import { apiVersionOf, kindByGroupKind, resourceKey, type KindInfo } from './kinds.ts';
 import { applyPatch, type PatchType } from './patch.ts';
 import type { Predicate } from './selectors.ts';
-import { ApiError, notFound } from './status.ts';
+import { ApiError, invalid, notFound } from './status.ts';
+import { schemaOf, validateCustomResource } from './crd-schema.ts';
 import type { Store } from './store.ts';
 
 type Obj = Record<string, any>;
 
-export interface WriteOptions { dryRun?: boolean }
+/** Groups the server implements itself; every other group's kinds are custom resources (they may have a CRD). */
+const BUILTIN_GROUPS = new Set(['', 'apps', 'discovery.k8s.io', 'coordination.k8s.io', 'policy', 'rbac.authorization.k8s.io', 'apiextensions.k8s.io']);
+const crdKind = kindByGroupKind('apiextensions.k8s.io', 'CustomResourceDefinition')!;
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  /** Undeclared fields of a custom resource: pruned (Ignore, the default) or rejected (Strict). */
+  fieldValidation?: 'Ignore' | 'Warn' | 'Strict';
+}
 
 export function present(kind: KindInfo, obj: Obj, version: string): Obj {
   const { apiVersion: _a, kind: _k, ...rest } = obj;
@@ -87,10 +96,29 @@ export class Rest {
     }
   }
 
+  /**
+   * A custom resource whose CustomResourceDefinition is installed is validated against that CRD's schema and
+   * pruned of undeclared fields (crd-schema.ts). Kinds served without an installed CRD are stored as sent.
+   */
+  private checkSchema(kind: KindInfo, obj: Obj, opts: WriteOptions): Obj {
+    if (BUILTIN_GROUPS.has(kind.group)) return obj;
+    const crd = this.store.get(resourceKey(crdKind), '', `${kind.plural}.${kind.group}`);
+    if (!crd) return obj;
+    const version = String(obj.apiVersion ?? '').split('/')[1] ?? '';
+    const schema = schemaOf(crd, version) ?? schemaOf(crd, kind.versions[0]!);
+    if (!schema) return obj;
+    const { pruned, causes, unknown } = validateCustomResource(obj, schema);
+    if (causes.length) throw invalid(kind.kind, String(obj.metadata?.name ?? ''), kind.group, causes);
+    if (unknown.length && opts.fieldValidation === 'Strict') {
+      throw new ApiError('BadRequest', `strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`);
+    }
+    return pruned as Obj;
+  }
+
   create(kind: KindInfo, namespace: string | undefined, body: Obj, opts: WriteOptions = {}): Obj {
     this.checkBodyKind(kind, body);
     const ns = kind.namespaced ? namespace ?? body?.metadata?.namespace : undefined;
-    const obj = admitCreate(kind, structuredClone(body), ns, this.admissionContext(kind));
+    const obj = this.checkSchema(kind, admitCreate(kind, structuredClone(body), ns, this.admissionContext(kind)), opts);
     this.checkNamespace(kind, obj.metadata.namespace);
     const existing = this.store.get(resourceKey(kind), nsKey(kind, obj.metadata.namespace), obj.metadata.name);
     if (existing) {
@@ -114,7 +142,7 @@ export class Rest {
   update(kind: KindInfo, namespace: string | undefined, name: string, body: Obj, subresource?: string, opts: WriteOptions = {}): Obj {
     this.checkBodyKind(kind, body);
     const old = this.get(kind, namespace, name);
-    const next = admitUpdate(kind, old, structuredClone(body), this.admissionContext(kind), subresource);
+    const next = this.checkSchema(kind, admitUpdate(kind, old, structuredClone(body), this.admissionContext(kind), subresource), opts);
     next.apiVersion = old.apiVersion;
     next.kind = kind.kind;
     if (opts.dryRun) return { ...next, metadata: { ...next.metadata, resourceVersion: old.metadata.resourceVersion } };

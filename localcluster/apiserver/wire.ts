@@ -76,9 +76,11 @@ export function isDryRun(q: URLSearchParams): boolean {
   return d.length > 0;
 }
 
-export function checkFieldValidation(q: URLSearchParams): void {
+/** The write's fieldValidation directive (Ignore when absent); a bad value is a 400. */
+export function checkFieldValidation(q: URLSearchParams): 'Ignore' | 'Warn' | 'Strict' {
   const v = q.get('fieldValidation');
   if (v && !['Ignore', 'Warn', 'Strict'].includes(v)) throw new ApiError('BadRequest', `invalid fieldValidation "${v}"; use Ignore, Warn or Strict`);
+  return (v || 'Ignore') as 'Ignore' | 'Warn' | 'Strict';
 }
 
 export function intParam(q: URLSearchParams, name: string): number | undefined {
