@@ -10,6 +10,7 @@ import { parseAllDocuments } from 'yaml';
 import { kustomize, strategicMerge, KustomizeError, LOCAL_OVERLAY } from './kustomize.ts';
 
 const DEPLOY = resolve(import.meta.dirname, '../deploy');
+const EXAMPLE = resolve(DEPLOY, 'overlays/example');
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
 
 function kubectlKustomize(dir: string): unknown[] {
@@ -51,11 +52,11 @@ function overlayFixture(): string {
   return dir;
 }
 
-test('deploy/, the local overlay and a feature overlay render exactly as `kubectl kustomize` does', (t) => {
+test('deploy/, its overlays and a feature overlay render exactly as `kubectl kustomize` does', (t) => {
   if (!needKubectl(t)) return;
   const fixture = overlayFixture();
   t.after(() => rmSync(fixture, { recursive: true, force: true }));
-  for (const dir of [DEPLOY, LOCAL_OVERLAY, fixture]) {
+  for (const dir of [DEPLOY, LOCAL_OVERLAY, EXAMPLE, fixture]) {
     const ours = kustomize(dir);
     assert.ok(ours.length > 5, dir);
     assert.deepEqual(ours, kubectlKustomize(dir), dir);
@@ -64,6 +65,33 @@ test('deploy/, the local overlay and a feature overlay render exactly as `kubect
   const ds = rendered.find((o) => o.kind === 'DaemonSet') as unknown as { spec: { template: { spec: { containers: { image: string; env: { name: string; value?: string }[] }[] } } } };
   assert.equal(ds.spec.template.spec.containers[0]!.image, 'registry.example/mesh:9.9');
   assert.equal(ds.spec.template.spec.containers[0]!.env.find((e) => e.name === 'DRAIN_SECONDS')?.value, '20');
+});
+
+test('the example overlay (README: settings) changes exactly the documented settings', () => {
+  type Any = Record<string, any>;
+  const base = kustomize(DEPLOY) as Any[];
+  const ex = kustomize(EXAMPLE) as Any[];
+  assert.equal(ex.length, base.length);
+  const find = (objs: Any[], kind: string, name: string): Any => objs.find((o) => o.kind === kind && o.metadata.name === name)!;
+  assert.deepEqual(find(ex, 'ConfigMap', 'ambient-mesh').data, { TRUST_DOMAIN: 'example.org', CLUSTER_ID: 'prod-eu-1', LOG_LEVEL: 'debug' });
+  const ctrl = find(ex, 'Deployment', 'istiod');
+  assert.equal(ctrl.spec.replicas, 3);
+  assert.equal(ctrl.spec.template.spec.containers[0].image, 'registry.example.com/mesh/ambient-mesh:0.1.0');
+  assert.deepEqual(ctrl.spec.template.spec.containers[0].resources.requests, { cpu: '500m', memory: '512Mi' });
+  const zt = find(ex, 'DaemonSet', 'ztunnel').spec.template.spec.containers[0];
+  assert.equal(zt.image, 'registry.example.com/mesh/ambient-mesh:0.1.0');
+  assert.deepEqual(zt.resources, { requests: { cpu: '500m', memory: '256Mi' }, limits: { memory: '2Gi' } });
+  // Everything else is the base unchanged.
+  const strip = (o: Any): Any => {
+    const c = structuredClone(o);
+    if (c.kind === 'ConfigMap' && c.metadata.name === 'ambient-mesh') delete c.data;
+    if (c.kind === 'Deployment' || c.kind === 'DaemonSet') {
+      delete c.spec.replicas;
+      for (const k of c.spec.template.spec.containers) { delete k.image; delete k.resources; }
+    }
+    return c;
+  };
+  assert.deepEqual(ex.map(strip), base.map(strip));
 });
 
 test('the local overlay runs one controller replica; deploy/ runs two', () => {

@@ -3,7 +3,7 @@
 // The local kubelet runs the controller Deployment and the ztunnel DaemonSet from the one image (the catalogue maps
 // it to this checkout); ztunnel reaches the controller at istiod.istio-system.svc:15012 through cluster DNS and
 // kube-proxy, exactly as in a real cluster.
-import { CoreV1Api, AppsV1Api, KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, AppsV1Api, KubernetesObjectApi, loadYaml, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { kustomize, LOCAL_OVERLAY, type KObject } from './kustomize.ts';
 
 export const MESH_NAMESPACE = 'istio-system';
@@ -13,10 +13,15 @@ export function localMeshObjects(dir = LOCAL_OVERLAY): KObject[] {
   return kustomize(dir);
 }
 
-/** Create each object, or replace it when it exists (the installer's apply; re-running `up` converges). */
-export async function applyObjects(kc: KubeConfig, objs: readonly KubernetesObject[]): Promise<void> {
+/**
+ * Create each object, or replace it when it exists (the installer's apply; re-running `up` converges). The objects
+ * are manifests (wire field names); client-node serializes built-in kinds from its model classes, whose names differ
+ * for some fields (`x-kubernetes-preserve-unknown-fields` is `xKubernetesPreserveUnknownFields`) and drops what it
+ * does not know, so each object is first read into the model the way client-node's own YAML loader does.
+ */
+export async function applyObjects(kc: KubeConfig, manifests: readonly KubernetesObject[]): Promise<void> {
   const api = KubernetesObjectApi.makeApiClient(kc);
-  for (const o of objs) {
+  for (const o of manifests.map((m) => loadYaml<KubernetesObject>(JSON.stringify(m)))) {
     try {
       await api.create(o);
     } catch (err) {

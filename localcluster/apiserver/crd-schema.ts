@@ -127,11 +127,12 @@ class Walker {
       this.bad(path, 'FieldValueTooMany', `Too many: ${n}: must have at most ${s.maxProperties} items`);
     }
     for (const r of s.required ?? []) {
-      if (!(r in v)) this.bad(path ? `${path}.${r}` : r, 'FieldValueRequired', 'Required value');
+      if (v[r] === undefined) this.bad(path ? `${path}.${r}` : r, 'FieldValueRequired', 'Required value');
     }
     const out: Json = {};
     const preserve = s['x-kubernetes-preserve-unknown-fields'] === true || s['x-kubernetes-embedded-resource'] === true;
     for (const [k, val] of Object.entries(v)) {
+      if (val === undefined) continue; // not a JSON value: absent
       const at = path ? `${path}.${k}` : k;
       const declared = s.properties?.[k] ?? (isObj(s.additionalProperties) ? s.additionalProperties : undefined);
       if (declared) out[k] = this.walk(val, declared, at);

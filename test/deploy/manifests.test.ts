@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { kustomize, LOCAL_OVERLAY, type KObject } from '../../localcluster/kustomize.ts';
 import { renderWaypoint } from '../../controller/waypoint/deploy/render.ts';
 import { isBuiltIn, unknownFields, validateBuiltIn } from './schema.ts';
+import { schemaOf, validateCustomResource } from '../../localcluster/apiserver/crd-schema.ts';
 
 const DEPLOY = resolve(import.meta.dirname, '../../deploy');
 const rendered = kustomize(DEPLOY);
@@ -19,8 +20,9 @@ const find = (kind: string, name: string): KObject => {
 type Rule = { apiGroups?: string[]; resources?: string[]; verbs?: string[] };
 const rules = (kind: string, name: string): Rule[] => find(kind, name).rules as Rule[];
 
-test('every built-in object of deploy/ and of the local overlay validates against its API version\'s schema', () => {
-  for (const [where, objs] of [['deploy/', rendered], ['deploy/overlays/local', kustomize(LOCAL_OVERLAY)]] as const) {
+test('every object of deploy/ and of its overlays validates against its API version\'s schema (built-in) or its CRD\'s', () => {
+  const overlays = [['deploy/', rendered], ['deploy/overlays/local', kustomize(LOCAL_OVERLAY)], ['deploy/overlays/example', kustomize(resolve(DEPLOY, 'overlays/example'))]] as const;
+  for (const [where, objs] of overlays) {
     const builtIns = objs.filter(isBuiltIn);
     assert.ok(builtIns.length >= 14, `${where}: ${builtIns.length} built-in objects`);
     for (const o of builtIns) assert.deepEqual(validateBuiltIn(o), [], `${where}: ${o.kind} ${o.metadata.name}`);
@@ -28,6 +30,10 @@ test('every built-in object of deploy/ and of the local overlay validates agains
     const crdKinds = new Set(objs.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => `${(o.spec as { group: string }).group}/${(o.spec as { names: { kind: string } }).names.kind}`));
     for (const o of objs.filter((x) => !isBuiltIn(x))) {
       assert.ok(crdKinds.has(`${o.apiVersion.split('/')[0]}/${o.kind}`), `${where}: ${o.kind} ${o.metadata.name} has a CRD in deploy/crds`);
+      const crd = objs.find((c) => c.kind === 'CustomResourceDefinition' && c.metadata.name.endsWith(`.${o.apiVersion.split('/')[0]}`) &&
+        (c.spec as { names: { kind: string } }).names.kind === o.kind)!;
+      const r = validateCustomResource(o as Record<string, unknown>, schemaOf(crd as Record<string, unknown>, o.apiVersion.split('/')[1]!)!);
+      assert.deepEqual([r.causes, r.unknown], [[], []], `${where}: ${o.kind} ${o.metadata.name}`);
     }
   }
 });
