@@ -15,7 +15,9 @@ import { MeshError } from '../shared/errors.ts';
 const help = `meshctl — the ambient mesh and its local cluster
 
 Local cluster:
-  up [--nodes N]                 start the local cluster (default 2 nodes); returns when ready
+  up [--nodes N] [--pod-netns named|anonymous]
+                                 start the local cluster (default 2 nodes); returns when ready; anonymous: pod
+                                 network namespaces have no ip-netns name, only a holder process (like a pause container)
   down                           remove everything the local cluster made (also after a crash)
   status                         show the cluster, its nodes and pods
   kubeconfig                     print the kubeconfig path (last line)
@@ -42,7 +44,7 @@ const out = { write: (s: string) => void process.stdout.write(s) };
 const kube = (p: Parsed) => loadKubeConfig(str(p, 'kubeconfig'), clusterPaths().kubeconfig);
 
 const commands: Record<string, Command> = {
-  up: { flags: { nodes: { type: 'string' } }, run: (p) => clusterUp(Number(str(p, 'nodes') ?? 2)) },
+  up: { flags: { nodes: { type: 'string' }, 'pod-netns': { type: 'string' } }, run: (p) => clusterUp(Number(str(p, 'nodes') ?? 2), str(p, 'pod-netns') ?? 'named') },
   down: { flags: {}, run: () => clusterDown() },
   status: { flags: {}, run: () => clusterStatus() },
   kubeconfig: { flags: {}, run: async () => kubeconfigPath() },

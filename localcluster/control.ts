@@ -43,6 +43,8 @@ export function readConfig(p: ClusterPaths): ClusterConfig | undefined {
 
 export interface UpOptions {
   nodes: number;
+  /** Default 'named'. */
+  podNetns?: 'named' | 'anonymous';
   timeoutMs?: number;
   progress?: (line: string) => void;
 }
@@ -54,11 +56,17 @@ export async function up(p: ClusterPaths, o: UpOptions): Promise<DaemonStatus> {
   if (pid) {
     const cfg = readConfig(p);
     if (cfg && cfg.nodes !== o.nodes) progress(`cluster already running with ${cfg.nodes} nodes; run meshctl down first to change the node count`);
+    if (cfg && (cfg.podNetns ?? 'named') !== (o.podNetns ?? 'named')) {
+      progress(`cluster already running with ${cfg.podNetns ?? 'named'} pod network namespaces; run meshctl down first to change it`);
+    }
   } else {
     await cleanupFromRecord(p.dir); // leftovers of a crashed run
     mkdirSync(p.dir, { recursive: true });
     const old = readConfig(p);
-    const cfg: ClusterConfig = { clusterId: old?.clusterId ?? `mc${randomBytes(2).toString('hex')}`, nodes: o.nodes };
+    const cfg: ClusterConfig = {
+      clusterId: old?.clusterId ?? `mc${randomBytes(2).toString('hex')}`, nodes: o.nodes,
+      ...(o.podNetns && o.podNetns !== 'named' ? { podNetns: o.podNetns } : {}),
+    };
     writeFileSync(p.config, JSON.stringify(cfg, null, 2));
     rmSync(p.statusFile, { force: true });
     const log = openSync(p.daemonLog, 'a');

@@ -11,7 +11,7 @@ import { logger } from '../shared/log.ts';
 import { errorMessage } from '../shared/errors.ts';
 import { listenTcp, bindUdp } from '../shared/netsock/index.ts';
 import { clusterPaths, type ClusterConfig, type DaemonStatus } from './paths.ts';
-import { ClusterNetwork, KubeProxy, FABRIC_ADDRESS } from './network/index.ts';
+import { ClusterNetwork, KubeProxy, FABRIC_ADDRESS, etcNetnsDir } from './network/index.ts';
 import { startApiServer, type ApiServer } from './apiserver/index.ts';
 import { startControllers, type Controllers } from './controllers/index.ts';
 import { startKubelet, nodeProber, type Kubelet, type PodNetwork } from './kubelet/index.ts';
@@ -44,7 +44,9 @@ const running: Running = { kubelets: [], proxies: [] };
 async function start(): Promise<void> {
   mkdirSync(paths.logsDir, { recursive: true });
   report({ phase: `creating ${config.nodes} node network namespaces`, ready: false });
-  const net = (running.net = await ClusterNetwork.create({ clusterId: config.clusterId, stateDir: paths.dir, nodeCount: config.nodes, log: logger('network') }));
+  const net = (running.net = await ClusterNetwork.create({
+    clusterId: config.clusterId, stateDir: paths.dir, nodeCount: config.nodes, podNetns: config.podNetns ?? 'named', log: logger('network'),
+  }));
 
   report({ phase: 'starting the API server', ready: false });
   const api = (running.api = await startApiServer({ stateDir: paths.apiserverDir, host: '127.0.0.1', port: 0, logger: logger('apiserver') }));
@@ -70,7 +72,9 @@ async function start(): Promise<void> {
     const network: PodNetwork = {
       setupPod: async (pod) => {
         const p = await net.addPod(n.name, pod);
-        return { netns: p.netns, ip: p.ip, hostIP: p.hostIP };
+        // an anonymous pod netns is entered through its holder, with the pod's /etc/netns files
+        const netns = p.netnsPath ? { path: p.netnsPath, etcDir: etcNetnsDir(p.netns) } : p.netns;
+        return { netns, ip: p.ip, hostIP: p.hostIP };
       },
       teardownPod: (uid) => net.removePod(uid),
     };

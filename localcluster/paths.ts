@@ -20,6 +20,9 @@ export interface ClusterConfig {
   /** Short id prefixed to every netns the cluster creates, so several clusters never collide. */
   clusterId: string;
   nodes: number;
+  /** How pod network namespaces are kept: 'named' (`ip netns`, the default; absent means named) or 'anonymous'
+   *  (held by a process only, as a container runtime's pause container does; `meshctl up --pod-netns anonymous`). */
+  podNetns?: 'named' | 'anonymous';
 }
 
 export interface DaemonStatus {

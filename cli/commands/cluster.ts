@@ -2,17 +2,20 @@
 import { existsSync } from 'node:fs';
 import { clusterPaths } from '../../localcluster/paths.ts';
 import { up, down, runningDaemon, readConfig, readStatus } from '../../localcluster/control.ts';
+import { POD_NETNS_MODES, type PodNetnsMode } from '../../localcluster/network/index.ts';
 import { loadKubeConfig } from '../kube/client.ts';
 import { get } from './objects.ts';
 import { UsageError } from '../args.ts';
 
 const say = (l: string) => process.stderr.write(`• ${l}\n`);
+const isPodNetnsMode = (s: string): s is PodNetnsMode => (POD_NETNS_MODES as readonly string[]).includes(s);
 
-export async function clusterUp(nodes: number): Promise<void> {
+export async function clusterUp(nodes: number, podNetns: string = 'named'): Promise<void> {
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 20) throw new UsageError('--nodes takes a number from 1 to 20');
+  if (!isPodNetnsMode(podNetns)) throw new UsageError(`--pod-netns takes ${POD_NETNS_MODES.join(' or ')}`);
   const p = clusterPaths();
   const started = Date.now();
-  const st = await up(p, { nodes, progress: say });
+  const st = await up(p, { nodes, podNetns, progress: say });
   say(`cluster ready in ${((Date.now() - started) / 1000).toFixed(1)}s (${readConfig(p)?.nodes ?? nodes} nodes, API ${st.apiUrl ?? '?'})`);
   process.stdout.write(`kubeconfig: ${p.kubeconfig}\n`);
 }

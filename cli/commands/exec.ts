@@ -1,11 +1,13 @@
 // `meshctl exec [-n NS] POD -- CMD…`: run CMD inside the pod's network namespace of the local
-// cluster, with the pod's DNS (ip netns exec bind-mounts its resolv.conf); the exit code passes through.
+// cluster, with the pod's DNS (its resolv.conf bind-mounted as `ip netns exec` does); the exit code passes through.
+// Pods of a cluster started with --pod-netns anonymous are entered through their namespace holder (pod-netns.ts).
 import { spawn } from 'node:child_process';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { call } from '../kube/client.ts';
 import { clusterPaths } from '../../localcluster/paths.ts';
 import { readConfig } from '../../localcluster/control.ts';
-import { podNetnsName, nodeNet } from '../../localcluster/network/index.ts';
+import { nodeNet, podNetnsRef } from '../../localcluster/network/index.ts';
+import { runnerArgv } from '../../localcluster/kubelet/index.ts';
 import { MeshError } from '../../shared/errors.ts';
 
 export async function execInPod(kc: KubeConfig, ns: string, podName: string, argv: string[]): Promise<number> {
@@ -18,8 +20,10 @@ export async function execInPod(kc: KubeConfig, ns: string, podName: string, arg
   // Node names are node-<i> (localcluster/network/plan.ts); host-network pods live in the node's netns.
   const netns = pod.spec.hostNetwork
     ? nodeNet(cfg.clusterId, Number(String(pod.spec.nodeName).replace(/^node-/, ''))).netns
-    : podNetnsName(cfg.clusterId, pod.metadata.uid);
-  const child = spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: 'inherit' });
+    : podNetnsRef(clusterPaths().dir, cfg.clusterId, pod.metadata.uid);
+  if (netns === undefined) throw new MeshError('MESHCTL_POD_NOT_RUNNING', `pod ${ns}/${podName} has no network namespace on this machine; is it still running?`);
+  const [cmd, ...args] = runnerArgv(netns, argv);
+  const child = spawn(cmd!, args, { stdio: 'inherit' });
   return await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + 9 : 1)));

@@ -17,7 +17,7 @@
 // back to the API server's CA when no such ConfigMap exists; mountPropagation, medium: Memory, sizeLimit and
 // container securityContext are ignored.
 export { startKubelet, defaultCatalogue } from './kubelet.ts';
-export { defaultRunner } from './runner.ts';
+export { defaultRunner, runnerArgv, ENTER_SHIM } from './runner.ts';
 export { defaultProber } from './prober.ts';
 export { nodeProber } from './prober-node.ts';
 export { maxGraceMs } from './worker.ts';
@@ -25,6 +25,6 @@ export { KubeletError } from './errors.ts';
 export { SA_MOUNT_PATH } from './volume-plan.ts';
 export type { VolumeApi } from './volumes.ts';
 export type {
-  Kubelet, KubeletOptions, PodNetwork, PodNetworkInfo, ProcessRunner, RunningProcess, StartProcess,
+  Kubelet, KubeletOptions, NetnsRef, PodNetwork, PodNetworkInfo, ProcessRunner, RunningProcess, StartProcess,
   ExitResult, Prober, HttpProbeSpec, ImageCatalogue, PodLogOptions,
 } from './types.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { defaultRunner, runnerArgv } from './runner.ts';
+import { defaultRunner, ENTER_SHIM, runnerArgv } from './runner.ts';
 import { eventually } from '../../test/support/eventually.ts';
 
 const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
@@ -11,6 +11,16 @@ const alive = (pid: number): boolean => { try { process.kill(pid, 0); return tru
 test('runnerArgv enters the netns only when one is given', () => {
   assert.deepEqual(runnerArgv(undefined, ['a', 'b']), ['a', 'b']);
   assert.deepEqual(runnerArgv('pod-1', ['a', 'b']), ['ip', 'netns', 'exec', 'pod-1', 'a', 'b']);
+});
+
+test('runnerArgv enters an anonymous netns by path, in a private mount namespace, with the pod\'s /etc files', () => {
+  const argv = runnerArgv({ path: '/proc/77/ns/net', etcDir: '/etc/netns/c-pod-1' }, ['a', 'b']);
+  assert.deepEqual(argv.slice(0, 9), ['nsenter', '--net=/proc/77/ns/net', '--', 'unshare', '--mount', '--propagation', 'slave', '--', '/bin/sh']);
+  assert.deepEqual(argv.slice(-4), ['netns-exec', '/etc/netns/c-pod-1', 'a', 'b']);
+  assert.equal(argv[9], '-c');
+  assert.equal(argv[10], ENTER_SHIM);
+  assert.match(ENTER_SHIM, /mount --bind "\$f" "\/etc\/\$\{f##\*\/\}"/);
+  assert.match(ENTER_SHIM, /exec "\$@"$/);
 });
 
 test('defaultRunner appends output to the log file and kill signals the whole process group', async (t) => {

@@ -1,14 +1,39 @@
 // Default ProcessRunner: a container is a process started (inside its pod's netns via
-// `ip netns exec`) as the leader of its own process group, so signals reach everything it spawned.
-// stdout and stderr are appended to the container's log file.
+// `ip netns exec`, or `nsenter` + ENTER_SHIM for an anonymous netns) as the leader of its own process group, so
+// signals reach everything it spawned. stdout and stderr are appended to the container's log file.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ExitResult, ProcessRunner, RunningProcess, StartProcess } from './types.ts';
+import type { ExitResult, NetnsRef, ProcessRunner, RunningProcess, StartProcess } from './types.ts';
 
-/** argv actually executed: `ip netns exec <netns> …` when a netns is given. */
-export function runnerArgv(netns: string | undefined, argv: string[]): string[] {
-  return netns === undefined ? [...argv] : ['ip', 'netns', 'exec', netns, ...argv];
+/** Tools the shim runs, found whatever PATH the container's env has. */
+const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * What `ip netns exec` does after entering the netns, for an anonymous one entered with nsenter and given a
+ * private (slave) mount namespace by `unshare`: sysfs of the new netns on /sys, and each file of the pod's
+ * /etc/netns directory (`$1`) bind-mounted over its /etc namesake; then exec the command. As with
+ * `ip netns exec`, a failed bind is reported and not fatal.
+ */
+export const ENTER_SHIM = [
+  'd=$1; shift',
+  `{ PATH=${SYSTEM_PATH} umount -l /sys && PATH=${SYSTEM_PATH} mount -t sysfs none /sys; } 2>/dev/null`,
+  'for f in "$d"/*; do',
+  `  [ -e "$f" ] || continue; PATH=${SYSTEM_PATH} mount --bind "$f" "/etc/\${f##*/}" || echo "netns-exec: bind $f failed" >&2`,
+  'done',
+  'exec "$@"',
+].join('\n');
+
+/** argv actually executed: `ip netns exec <name> …` for a named netns, `nsenter --net=<path>` + a private mount
+ *  namespace + ENTER_SHIM for an anonymous one, argv unchanged without a netns. The pid stays the command's
+ *  (every step execs). Pure. */
+export function runnerArgv(netns: NetnsRef | undefined, argv: string[]): string[] {
+  if (netns === undefined) return [...argv];
+  if (typeof netns === 'string') return ['ip', 'netns', 'exec', netns, ...argv];
+  return [
+    'nsenter', `--net=${netns.path}`, '--', 'unshare', '--mount', '--propagation', 'slave', '--',
+    '/bin/sh', '-c', ENTER_SHIM, 'netns-exec', netns.etcDir, ...argv,
+  ];
 }
 
 export function signalGroup(pid: number, signal: NodeJS.Signals): void {

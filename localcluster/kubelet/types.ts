@@ -10,9 +10,16 @@ export interface PodNetwork {
   teardownPod(uid: string): Promise<void>;
 }
 
+/**
+ * A network namespace to run in: a name as `ip netns` knows it, or an anonymous pod netns (no name; a holder
+ * process keeps it, localcluster/network/holder.ts) entered by `path` (/proc/<pid>/ns/net), with the /etc/netns
+ * directory whose files `ip netns exec` would bind-mount over /etc (the pod's resolv.conf and hosts).
+ */
+export type NetnsRef = string | { path: string; etcDir: string };
+
 export interface PodNetworkInfo {
-  /** Name of the netns (as `ip netns` knows it); undefined runs containers without entering one. */
-  netns: string | undefined;
+  /** The pod's netns; undefined runs containers without entering one. */
+  netns: NetnsRef | undefined;
   ip: string;
   hostIP: string;
 }
@@ -31,7 +38,7 @@ export interface RunningProcess {
 }
 
 export interface StartProcess {
-  netns: string | undefined;
+  netns: NetnsRef | undefined;
   argv: string[];
   env: Record<string, string>;
   logFile: string;
@@ -43,7 +50,7 @@ export interface ProcessRunner {
 }
 
 export interface HttpProbeSpec {
-  netns: string | undefined;
+  netns: NetnsRef | undefined;
   host: string;
   port: number;
   path: string;
@@ -56,9 +63,9 @@ export interface Prober {
   /** Resolves with the HTTP status; rejects on connection failure or timeout. */
   http(spec: HttpProbeSpec): Promise<number>;
   /** Resolves once a TCP connection is established; rejects otherwise. */
-  tcp(spec: { netns: string | undefined; host: string; port: number; timeoutMs: number }): Promise<void>;
+  tcp(spec: { netns: NetnsRef | undefined; host: string; port: number; timeoutMs: number }): Promise<void>;
   /** Resolves with the command's exit code; rejects on timeout. */
-  exec(spec: { netns: string | undefined; argv: string[]; timeoutMs: number }): Promise<number>;
+  exec(spec: { netns: NetnsRef | undefined; argv: string[]; timeoutMs: number }): Promise<number>;
 }
 
 /** What the kubelet needs from the image catalogue (localcluster/images `resolveImage`). */

@@ -1,13 +1,16 @@
 // Privileged: a real 2-node topology — pod-to-pod across nodes, DNS files, removePod, destroy, crash cleanup.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { requirePrivileges } from '../../test/support/privileged.ts';
 import { eventually } from '../../test/support/eventually.ts';
 import { ClusterNetwork } from './cluster-network.ts';
 import { cleanupFromRecordDetailed, netnsExists, netnsPids, readRecord } from './record.ts';
+import { processStartTime } from './holder.ts';
+import { podNetnsRef } from './pod-netns.ts';
+import { runnerArgv } from '../kubelet/runner.ts';
 import { curlFrom, execIn, randomClusterId, startIn, tempStateDir, testCluster, whoamiServer } from './testsupport.ts';
 
 const rootRoutes = () => execFileSync('ip', ['route']).toString();
@@ -175,4 +178,63 @@ test('after kill -9 of the process that built the cluster, cleanupFromRecord rem
   assert.doesNotMatch(netnsList(), new RegExp(clusterId));
   assert.equal(existsSync(`/etc/netns/${podNetns}`), false);
   await eventually(() => !existsSync(`/proc/${groupPid}/cmdline`) || readFileSync(`/proc/${groupPid}/stat`, 'utf8').includes(') Z '));
+});
+
+/** Run `argv` in an anonymous pod netns the way the kubelet does (runnerArgv), bounded. */
+function execAnon(p: { netns: string; netnsPath?: string }, argv: string[]): Promise<{ code: number; stdout: string }> {
+  const full = runnerArgv({ path: p.netnsPath!, etcDir: `/etc/netns/${p.netns}` }, argv);
+  return new Promise((resolve) => {
+    execFile(full[0]!, full.slice(1), { timeout: 10_000 }, (err, stdout) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout) });
+    });
+  });
+}
+
+test('anonymous pod netns: no ip-netns name, entered through the holder with DNS files, removed with the holder, crash-cleaned', async (t) => {
+  if (!requirePrivileges(t)) return;
+  const stateDir = tempStateDir(t);
+  const clusterId = randomClusterId();
+  const net = await ClusterNetwork.create({ clusterId, stateDir, nodeCount: 2, podNetns: 'anonymous' });
+  const a = await net.addPod('node-1', { uid: 'a1a1a1a1-0', namespace: 'shop', name: 'client' });
+  const b = await net.addPod('node-2', { uid: 'b2b2b2b2-0', namespace: 'shop', name: 'server' });
+  assert.equal(a.netns, `${clusterId}-pod-a1a1a1a1`);
+  assert.ok(a.holder && a.netnsPath === `/proc/${a.holder.pid}/ns/net`);
+  const names = netnsList();
+  assert.doesNotMatch(names, new RegExp(`${clusterId}-pod-`), 'pod netns have no name');
+  assert.match(names, new RegExp(`${clusterId}-node-1`));
+  assert.deepEqual(net.pod('a1a1a1a1-0'), a);
+  assert.ok(readRecord(stateDir).some((e) => e.kind === 'holder' && e.pid === a.holder!.pid && e.start === a.holder!.start));
+  assert.deepEqual(podNetnsRef(stateDir, clusterId, 'a1a1a1a1-0'), { path: a.netnsPath, etcDir: `/etc/netns/${a.netns}` });
+
+  const resolv = await execAnon(a, ['cat', '/etc/resolv.conf']);
+  assert.match(resolv.stdout, /^search shop\.svc\.cluster\.local svc\.cluster\.local cluster\.local$/m);
+  assert.match((await execAnon(a, ['ip', '-4', '-o', 'addr', 'show', 'eth0'])).stdout, new RegExp(`${a.ip.replace(/\./g, '\\.')}/32`));
+  // across nodes, by IP, the server sees the client's pod IP
+  const serverArgv = runnerArgv({ path: b.netnsPath!, etcDir: `/etc/netns/${b.netns}` }, ['python3', whoamiServer, b.ip, '8080', 'server']);
+  const server = spawn(serverArgv[0]!, serverArgv.slice(1), { detached: true, stdio: 'ignore' });
+  t.after(() => { try { process.kill(-server.pid!, 'SIGKILL'); } catch {} });
+  const res = await eventually(async () => {
+    const r = await execAnon(a, ['curl', '-s', '--max-time', '3', `http://${b.ip}:8080/`]);
+    return r.code === 0 ? r : undefined;
+  });
+  assert.equal(res.stdout, `${a.ip} server`);
+
+  // removePod: the holder and what ran inside are killed, the veth and route go with the netns
+  await net.removePod('b2b2b2b2-0');
+  await eventually(() => server.exitCode !== null || server.signalCode !== null);
+  assert.equal(processStartTime(b.holder!.pid) === b.holder!.start, false, 'holder gone');
+  await eventually(async () => !(await execIn(net.nodes[1]!.netns, ['ip', 'route'])).stdout.includes(`${b.ip} `));
+  assert.equal(existsSync(`/etc/netns/${b.netns}`), false);
+
+  // crash: only the record is left; cleanup finds the holder by pid + start time and ends its netns
+  const sleepArgv = runnerArgv({ path: a.netnsPath!, etcDir: `/etc/netns/${a.netns}` }, ['sleep', '600']);
+  const sleeper = spawn(sleepArgv[0]!, sleepArgv.slice(1), { detached: true, stdio: 'ignore' });
+  t.after(() => { try { process.kill(-sleeper.pid!, 'SIGKILL'); } catch {} });
+  await eventually(() => readFileSync(`/proc/${sleeper.pid}/comm`, 'utf8').trim() === 'sleep');
+  const report = await cleanupFromRecordDetailed(stateDir);
+  assert.ok(report.killed.includes(a.holder!.pid), 'the holder was killed');
+  assert.ok(report.killed.includes(sleeper.pid!), 'the process inside was killed');
+  await eventually(() => sleeper.exitCode !== null || sleeper.signalCode !== null);
+  assert.doesNotMatch(netnsList(), new RegExp(clusterId));
+  assert.equal(podNetnsRef(stateDir, clusterId, 'a1a1a1a1-0'), undefined);
 });

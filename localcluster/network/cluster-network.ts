@@ -1,6 +1,7 @@
 // ClusterNetwork: builds and tears down the topology of ARCHITECTURE.md — a fabric netns with bridge br0, one
 // netns per node, one netns per pod (routed /32, proxy ARP) — and hands out pod addresses. Every netns and
-// /etc/netns directory is recorded (record.ts) before it is created.
+// /etc/netns directory is recorded (record.ts) before it is created. With `podNetns: 'anonymous'` each pod netns
+// loses its name once a holder process keeps it (holder.ts), as a container runtime's pause container does.
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { silent, type Logger } from '../../shared/log.ts';
@@ -13,21 +14,28 @@ import {
   podNodeBatch, renderHosts, renderResolvConf, type FabricNet, type NodeNet,
 } from './plan.ts';
 import {
-  cleanupFromRecord, deleteNetns, etcNetnsDir, killNetnsProcesses, netnsExists, recordCreation,
+  cleanupFromRecord, deleteNetns, etcNetnsDir, killNetnsProcesses, netnsExists, readRecord, recordCreation,
 } from './record.ts';
+import { holderAlive, holderNetnsPath, killHolder, startHolder, type Holder, type PodNetnsMode } from './holder.ts';
 
 export interface ClusterNetworkOptions {
   clusterId: string;
   /** The cluster's state directory: creation record and IPAM files live here. */
   stateDir: string;
   nodeCount: number;
+  /** 'named' (default): pod netns keep their `ip netns` name. 'anonymous': only a holder process keeps them. */
+  podNetns?: PodNetnsMode;
   log?: Logger;
 }
 
 export interface PodNetRequest { uid: string; namespace: string; name: string; hostNetwork?: boolean }
 export interface PodNet {
-  /** The netns to start containers in (`ip netns exec <netns> …`): the pod's own, or the node's for hostNetwork. */
+  /** The netns to start containers in (`ip netns exec <netns> …`): the pod's own, or the node's for hostNetwork.
+   *  For an anonymous pod netns this name is gone from `ip netns`; it still names the pod's /etc/netns directory. */
   netns: string;
+  /** Anonymous pod netns only: its holder; enter the netns by `/proc/<pid>/ns/net` (`netnsPath`). */
+  holder?: Holder;
+  netnsPath?: string;
   ip: string;
   hostIP: string;
   node: string;
@@ -38,7 +46,10 @@ export class ClusterNetwork {
   readonly stateDir: string;
   readonly fabric: FabricNet;
   readonly nodes: readonly NodeNet[];
+  readonly podNetns: PodNetnsMode;
   readonly #log: Logger;
+  // anonymous pod netns name → the process that holds it
+  readonly #holders = new Map<string, Holder>();
   // node name → its allocator (persisted in <stateDir>/network/ipam-<node>.json)
   readonly #ipam = new Map<string, Ipam>();
 
@@ -50,6 +61,8 @@ export class ClusterNetwork {
     this.fabric = fabricNet(opts.clusterId);
     this.nodes = Array.from({ length: opts.nodeCount }, (_, i) => nodeNet(opts.clusterId, i + 1));
     this.#log = opts.log ?? silent;
+    this.podNetns = opts.podNetns ?? 'named';
+    if (this.podNetns !== 'named' && this.podNetns !== 'anonymous') throw netErr.badConfig(`podNetns must be named or anonymous, not ${JSON.stringify(this.podNetns)}`);
     for (const n of this.nodes) this.#ipam.set(n.name, loadIpam(this.#ipamFile(n), n.podCIDR));
   }
 
@@ -65,6 +78,9 @@ export class ClusterNetwork {
     const net = new ClusterNetwork(opts);
     for (const ns of [net.fabric.netns, ...net.nodes.map((n) => n.netns)]) {
       if (!netnsExists(ns)) throw netErr.missing(ns);
+    }
+    for (const e of readRecord(opts.stateDir)) {
+      if (e.kind === 'holder' && holderAlive(e)) net.#holders.set(e.netns, { pid: e.pid, start: e.start });
     }
     return net;
   }
@@ -110,9 +126,15 @@ export class ClusterNetwork {
   pod(uid: string): PodNet | undefined {
     for (const n of this.nodes) {
       const found = this.#ipam.get(n.name)!.find(uid);
-      if (found) return { netns: found.allocation.netns, ip: found.ip, hostIP: n.address, node: n.name };
+      if (found) return this.#podNet(found.allocation.netns, found.ip, n);
     }
     return undefined;
+  }
+
+  #podNet(netns: string, ip: string, n: NodeNet): PodNet {
+    const holder = this.#holders.get(netns);
+    const base = { netns, ip, hostIP: n.address, node: n.name };
+    return holder ? { ...base, holder, netnsPath: holderNetnsPath(holder) } : base;
   }
 
   /** Give a pod its network on `nodeName`: its own netns with a routed /32, or the node's netns for hostNetwork. */
@@ -134,6 +156,7 @@ export class ClusterNetwork {
       await run('ip', ['netns', 'add', netns]);
       await ipBatch(podNodeBatch(req.uid, netns, ip), node.netns);
       await ipBatch(podBatch(ip), netns);
+      if (this.podNetns === 'anonymous') await this.#anonymise(netns, req.uid);
     } catch (err) {
       await this.#teardownPod(netns).catch(() => {});
       ipam.release(req.uid);
@@ -141,7 +164,15 @@ export class ClusterNetwork {
       throw err;
     }
     this.#log.debug({ uid: req.uid, netns, ip, node: node.name }, 'pod network added');
-    return { netns, ip, hostIP: node.address, node: node.name };
+    return this.#podNet(netns, ip, node);
+  }
+
+  /** Start the holder (recorded once it runs: until its name is gone, the netns record covers it), drop the name. */
+  async #anonymise(netns: string, uid: string): Promise<void> {
+    const holder = await startHolder(netns, uid);
+    this.#holders.set(netns, holder);
+    recordCreation(this.stateDir, { kind: 'holder', pid: holder.pid, start: holder.start, netns });
+    await run('ip', ['netns', 'delete', netns]);
   }
 
   /** Kill what still runs in the pod's netns, delete it (its veth and /32 route go with it), free its address. */
@@ -157,6 +188,11 @@ export class ClusterNetwork {
   }
 
   async #teardownPod(netns: string): Promise<void> {
+    const holder = this.#holders.get(netns);
+    if (holder) {
+      await killHolder(holder);
+      this.#holders.delete(netns);
+    }
     await killNetnsProcesses(netns);
     await deleteNetns(netns);
     rmSync(etcNetnsDir(netns), { recursive: true, force: true });
@@ -166,6 +202,7 @@ export class ClusterNetwork {
   async destroy(): Promise<void> {
     await cleanupFromRecord(this.stateDir);
     rmSync(join(this.stateDir, 'network'), { recursive: true, force: true });
+    this.#holders.clear();
     for (const n of this.nodes) this.#ipam.set(n.name, new Ipam(n.podCIDR));
     this.#log.info({ clusterId: this.clusterId }, 'cluster network destroyed');
   }

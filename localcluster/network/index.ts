@@ -6,10 +6,14 @@ export {
   renderHosts, renderResolvConf, type FabricNet, type NodeNet,
 } from './plan.ts';
 export {
-  cleanupFromRecord, cleanupFromRecordDetailed, killNetnsProcesses, netnsExists, netnsPids, readRecord,
+  cleanupFromRecord, cleanupFromRecordDetailed, etcNetnsDir, killNetnsProcesses, netnsExists, netnsPids, readRecord,
   recordCreation, type CleanupReport, type RecordEntry,
 } from './record.ts';
 export { planServices, renderProxyRules, PROXY_TABLE, type ServicePortRule, type Backend } from './proxy-rules.ts';
 export { KubeProxy, nftApply, type KubeProxyOptions, type ScriptApplier } from './kube-proxy.ts';
 export { NetworkError } from './errors.ts';
+export {
+  HOLDER_UID_ENV, POD_NETNS_MODES, holderAlive, holderArgv, holderNetnsPath, parseStartTime, type Holder, type PodNetnsMode,
+} from './holder.ts';
+export { podNetnsRef, type PodNetnsRef } from './pod-netns.ts';
 export { CLUSTER_RANGES, guardTableName, renderRootGuard } from './root-guard.ts';

@@ -32,3 +32,28 @@ test('cleanup of a record whose things are all gone removes nothing and truncate
   assert.equal(readFileSync(join(dir, RECORD_FILE), 'utf8'), '');
   assert.equal(await cleanupFromRecord(join(dir, 'never-created')), '');
 });
+
+test('holder entries are recorded with pid and start time; unsafe ones are refused or skipped', (t) => {
+  const dir = stateDir(t);
+  recordCreation(dir, { kind: 'holder', pid: 4242, start: 1234, netns: 'tabc123-pod-deadbeef' });
+  appendFileSync(join(dir, RECORD_FILE), [
+    '{"kind":"holder","pid":1,"start":5,"netns":"tabc123-pod-1"}',
+    '{"kind":"holder","pid":-7,"start":5,"netns":"tabc123-pod-1"}',
+    '{"kind":"holder","pid":77,"start":"5","netns":"tabc123-pod-1"}',
+    '{"kind":"holder","pid":77,"start":5,"netns":"../x"}',
+    '',
+  ].join('\n'));
+  assert.deepEqual(readRecord(dir), [{ kind: 'holder', pid: 4242, start: 1234, netns: 'tabc123-pod-deadbeef' }]);
+  assert.throws(() => recordCreation(dir, { kind: 'holder', pid: 0, start: 1, netns: 'x' }), { code: 'NET_BAD_CONFIG' });
+});
+
+test('cleanup skips a holder whose pid now names another process (start time differs)', async (t) => {
+  const dir = stateDir(t);
+  const { spawn } = await import('node:child_process');
+  const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+  t.after(() => child.kill('SIGKILL'));
+  recordCreation(dir, { kind: 'holder', pid: child.pid!, start: 1, netns: 'tabc123-pod-deadbeef' });
+  assert.deepEqual((await cleanupFromRecordDetailed(dir)).killed, []);
+  assert.equal(child.exitCode, null);
+  assert.equal(child.signalCode, null);
+});

@@ -1,6 +1,7 @@
 // The crash-safe creation record, `<stateDir>/created.jsonl`: one JSON line is appended *before* the cluster
 // creates a network namespace or an /etc/netns directory, so `cleanupFromRecord` can undo everything even after a
-// `kill -9` of the daemon. Cleanup kills only processes found inside recorded namespaces (never by name).
+// `kill -9` of the daemon. Cleanup kills only processes found inside recorded namespaces (never by name); an
+// anonymous pod netns (holder.ts) is found through its recorded holder (pid + start time).
 // The kubelet also records host paths it creates as mountpoints (`host-path`); those are removed only when
 // still empty and not a mountpoint in any mount namespace (another cluster's container may be using one).
 import { appendFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from './exec.ts';
 import { netErr } from './errors.ts';
 import { removeRootGuard } from './root-guard.ts';
+import { killHolder } from './holder.ts';
 
 export type RecordEntry =
   | { kind: 'netns'; name: string }
@@ -17,7 +19,10 @@ export type RecordEntry =
   /** An nftables table (family inet) in the root namespace: the guard of root-guard.ts. */
   | { kind: 'root-nft-table'; name: string }
   /** A directory or empty file the kubelet created on the host as a mountpoint (absolute, normalised path). */
-  | { kind: 'host-path'; path: string; type: 'dir' | 'file' };
+  | { kind: 'host-path'; path: string; type: 'dir' | 'file' }
+  /** The holder process of an anonymous pod netns (holder.ts), recorded once it runs and before the netns loses its
+   *  name; pid + start time (/proc/<pid>/stat field 22), so a reused pid is never killed. */
+  | { kind: 'holder'; pid: number; start: number; netns: string };
 
 export const RECORD_FILE = 'created.jsonl';
 const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -38,6 +43,9 @@ export function safeHostPath(p: unknown): p is string {
 
 function validEntry(e: RecordEntry): boolean {
   if (e.kind === 'host-path') return safeHostPath(e.path) && (e.type === 'dir' || e.type === 'file');
+  if (e.kind === 'holder') {
+    return Number.isInteger(e.pid) && e.pid > 1 && Number.isInteger(e.start) && e.start >= 0 && typeof e.netns === 'string' && NAME.test(e.netns);
+  }
   return (e.kind === 'netns' || e.kind === 'etc-netns' || e.kind === 'root-nft-table') && typeof e.name === 'string' && NAME.test(e.name);
 }
 
@@ -181,8 +189,13 @@ export async function cleanupFromRecordDetailed(stateDir: string): Promise<Clean
   const dirs = [...new Set(entries.filter((e) => e.kind === 'etc-netns').map((e) => e.name))];
   const tables = [...new Set(entries.filter((e) => e.kind === 'root-nft-table').map((e) => e.name))];
   const hostPaths = entries.filter((e): e is Extract<RecordEntry, { kind: 'host-path' }> => e.kind === 'host-path');
+  const holders = entries.filter((e): e is Extract<RecordEntry, { kind: 'holder' }> => e.kind === 'holder');
   const report: CleanupReport = { killed: [], deletedNetns: [], removedDirs: [], removedTables: [] };
-  // kill everywhere first, so nothing restarts work in a namespace we are about to delete
+  // kill everywhere first, so nothing restarts work in a namespace we are about to delete; anonymous pod netns
+  // (no name left to find them by) through their holders, which end them
+  for (const batch of chunks(holders, 16)) {
+    for (const pids of await Promise.all(batch.map(killHolder))) report.killed.push(...pids);
+  }
   for (const batch of chunks(netns, 16)) {
     for (const pids of await Promise.all(batch.map(killNetnsProcesses))) report.killed.push(...pids);
   }

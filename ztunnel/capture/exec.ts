@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { CaptureNetnsMissingError, CaptureToolMissingError } from './errors.ts';
+import { procPathCurrent } from './proc-path.ts';
 
 /** A bounded run: nft and ip finish in milliseconds; anything slower is stuck. */
 const TIMEOUT_MS = 10_000;
@@ -34,13 +35,15 @@ export function ensureTools(): void {
   toolsChecked = true;
 }
 
-/** Throws CaptureNetnsMissingError unless `path` exists (a pod's netns file vanishes with the pod). */
+/** Throws CaptureNetnsMissingError unless `path` exists (a pod's netns file vanishes with the pod) and, for a
+ *  /proc/<pid>/ns/net path findPodNetns returned, the pid still names the process it named then. */
 export function ensureNetns(path: string): void {
   try {
     statSync(path);
   } catch (err) {
     throw new CaptureNetnsMissingError(path, { cause: err });
   }
+  if (!procPathCurrent(path)) throw new CaptureNetnsMissingError(path, { cause: new Error('the process that held it exited; its pid was reused') });
 }
 
 export interface RunResult { code: number; stdout: string; stderr: string }
