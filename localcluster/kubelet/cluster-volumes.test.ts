@@ -34,6 +34,18 @@ data: {greeting: ${greeting}}
 `;
 
 const pods = `
+# The listers' service account may list pods: RBAC is enforced for service accounts, as on any cluster.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: pod-lister, namespace: zth6}
+rules: [{apiGroups: [''], resources: [pods], verbs: [list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: default-lists-pods, namespace: zth6}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-lister}
+subjects: [{kind: ServiceAccount, name: default, namespace: zth6}]
+---
 apiVersion: v1
 kind: Pod
 metadata: {name: reader, namespace: zth6, labels: {app: reader}}
