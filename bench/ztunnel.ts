@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../test/support/eventually.ts';
 import { Meshctl, netnsOf } from '../test/support/meshctl.ts';
-import { captured, counterSum, execIn, nodeNetns, pod, podNetns, waitReady, ztunnelMetrics, type PodFacts } from '../test/ztunnel/support.ts';
+import { captured, counterSum, execIn, pod, podNetns, waitReady, ztunnelMetrics, ztunnelOn, type PodFacts } from '../test/ztunnel/support.ts';
 
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const CONNS = Number(process.env.BENCH_CONNS ?? 4);
@@ -162,9 +162,9 @@ async function measure(m: Meshctl, client: PodFacts, name: string, host: string,
   return { name, latency, gbps: (bulk.bytes * 8) / bulk.seconds / 1e9 };
 }
 
-/** The ztunnel processes in the node's network namespace (its pid list filtered by command line). */
+/** The ztunnel processes in the ztunnel pod's network namespace (its pid list filtered by command line). */
 function ztunnelPids(m: Meshctl, node: string): number[] {
-  const out = spawnSync('ip', ['netns', 'pids', nodeNetns(m, node)], { encoding: 'utf8' }).stdout;
+  const out = spawnSync('ip', ['netns', 'pids', ztunnelOn(m, node).netns], { encoding: 'utf8' }).stdout;
   return out.split('\n').filter(Boolean).map(Number).filter((pid) => {
     try {
       return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('ztunnel/main.ts');

@@ -93,7 +93,7 @@ const commands: Record<string, Command> = {
   },
   'ztunnel-config': {
     flags: { output: { type: 'string', short: 'o' }, controller: { type: 'string' }, node: { type: 'string' } },
-    run: (p) => ztunnelConfig(p.positionals[0], str(p, 'output'), str(p, 'controller'), str(p, 'node')),
+    run: (p) => ztunnelConfig(p.positionals[0], str(p, 'output'), str(p, 'controller'), str(p, 'node'), () => kube(p)),
   },
   waypoint: { flags: waypointFlags, run: (p) => runWaypoint(() => kube(p), p) },
   exec: {

@@ -1,10 +1,12 @@
 // `meshctl ztunnel-config workloads|services|policies|certificates|connections|pods [--node N] [-o json]`: what one
-// ztunnel holds, read from its admin endpoint (localhost:15000/config_dump inside the node's namespace — the only
-// place it listens, as Istio's ztunnel). `--controller URL` reads the controller's debug endpoint instead (what it
+// ztunnel holds, read from its admin endpoint (localhost:15000/config_dump inside the ztunnel pod's namespace —
+// the only place it listens, as Istio's ztunnel). `--controller URL` reads the controller's debug endpoint instead (what it
 // serves to every ztunnel; workloads/services/policies only), e.g. through a port-forward to istiod's 15014.
 import { clusterPaths } from '../../localcluster/paths.ts';
 import { readConfig, readStatus } from '../../localcluster/control.ts';
-import { nodeNet } from '../../localcluster/network/index.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { podNetnsRef } from '../../localcluster/network/index.ts';
+import { call } from '../kube/client.ts';
 import { httpGet } from '../../shared/netsock/index.ts';
 import { formatColumns, toJson } from '../output.ts';
 import { UsageError } from '../args.ts';
@@ -52,22 +54,30 @@ export function rowsOf(view: string, dump: Row): string[][] {
   return v.items(dump).map(v.row).sort(byNsName);
 }
 
-async function ztunnelDump(node: string): Promise<Row> {
+async function ztunnelDump(node: string, kc: KubeConfig): Promise<Row> {
   const p = clusterPaths();
   const cfg = readConfig(p);
   if (!cfg || !readStatus(p)?.ready) throw new MeshError('MESHCTL_NO_CLUSTER', 'no local cluster is running: start it with `meshctl up` (or pass --controller URL)');
   const index = Number(node.replace(/^node-/, ''));
   if (!Number.isInteger(index) || index < 1 || index > cfg.nodes) throw new UsageError(`--node takes node-1 … node-${cfg.nodes}`);
-  const n = nodeNet(cfg.clusterId, index);
+  // ztunnel runs in its own pod namespace (deploy/base/ztunnel.yaml); its admin port listens on that namespace's
+  // loopback. During a rollout two ztunnels may share the node: the ready one answers.
+  const list = await call(kc, 'GET', `/api/v1/namespaces/istio-system/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${node}`)}`);
+  const zt = (list.items as Row[]).filter((x) => String(x.metadata?.name).startsWith('ztunnel-'))
+    .sort((a, b) => Number(isReady(b)) - Number(isReady(a)))[0];
+  const ref = zt && podNetnsRef(p.dir, cfg.clusterId, zt.metadata.uid);
+  if (!ref) throw new MeshError('MESHCTL_ZTUNNEL_UNREACHABLE', `no ztunnel pod runs on ${node}; see meshctl get pods -n istio-system`);
   let r;
   try {
-    r = await httpGet({ netns: n.netns, host: '127.0.0.1', port: 15000, path: '/config_dump' });
+    r = await httpGet({ netns: typeof ref === 'string' ? ref : ref.path, host: '127.0.0.1', port: 15000, path: '/config_dump' });
   } catch (err) {
-    throw new MeshError('MESHCTL_ZTUNNEL_UNREACHABLE', `cannot reach ztunnel's admin port on ${node}: ${(err as Error).message}; see meshctl get pods -n istio-system`);
+    throw new MeshError('MESHCTL_ZTUNNEL_UNREACHABLE', `cannot reach the admin port of ${zt.metadata.name} on ${node}: ${(err as Error).message}; see meshctl get pods -n istio-system`);
   }
   if (r.status !== 200) throw new MeshError('MESHCTL_ZTUNNEL_ERROR', `ztunnel on ${node} answered ${r.status}: ${r.body.slice(0, 200)}`);
   return JSON.parse(r.body) as Row;
 }
+
+const isReady = (pod: Row): boolean => (pod.status?.conditions ?? []).some((c: Row) => c.type === 'Ready' && c.status === 'True');
 
 /** The controller's debug view, reshaped like a ztunnel config dump (workloads, services, policies). */
 async function controllerDump(base: string): Promise<Row> {
@@ -91,11 +101,12 @@ async function controllerDump(base: string): Promise<Row> {
   };
 }
 
-export async function ztunnelConfig(view: string | undefined, output: string | undefined, controller: string | undefined, node: string | undefined): Promise<void> {
+export async function ztunnelConfig(view: string | undefined, output: string | undefined, controller: string | undefined, node: string | undefined,
+  kube: () => KubeConfig): Promise<void> {
   if (output && output !== 'json') throw new UsageError('-o takes json');
   if (!view || !views[view]) throw new UsageError(`ztunnel-config takes one of ${Object.keys(views).join(', ')}`);
   if (controller && !['workloads', 'services', 'policies'].includes(view)) throw new UsageError(`--controller serves workloads, services and policies; ${view} come from a ztunnel (--node)`);
-  const dump = controller ? await controllerDump(controller) : await ztunnelDump(node ?? 'node-1');
+  const dump = controller ? await controllerDump(controller) : await ztunnelDump(node ?? 'node-1', kube());
   if (output === 'json') {
     process.stdout.write(`${toJson(views[view].items(dump))}\n`);
     return;

@@ -41,6 +41,30 @@ test('planDaemonSet', () => {
   }
 });
 
+test('planDaemonSet with maxSurge: the new pod starts next to the old one, which goes once the new one is Ready', () => {
+  const surge = (image: string): V1DaemonSet => {
+    const d = ds(image);
+    d.spec!.updateStrategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } as never };
+    return d;
+  };
+  const d2 = surge('img:v2');
+  const nodes = [node('n1'), node('n2')];
+  const cases: Array<{ name: string; pods: V1Pod[]; creates: string[]; deletes: string[] }> = [
+    { name: 'surge on one node at a time', pods: [member(d2, 'a', 'n1', true, true), member(d2, 'b', 'n2', true, true)], creates: ['n1'], deletes: [] },
+    { name: 'both run until the new one is ready', pods: [member(d2, 'a', 'n1', true, true), member(d2, 'new1', 'n1', false), member(d2, 'b', 'n2', true, true)], creates: [], deletes: [] },
+    { name: 'new one ready: old deleted', pods: [member(d2, 'a', 'n1', true, true), member(d2, 'new1', 'n1', true), member(d2, 'b', 'n2', true, true)], creates: [], deletes: ['a'] },
+    { name: 'next node', pods: [member(d2, 'new1', 'n1', true), member(d2, 'b', 'n2', true, true)], creates: ['n2'], deletes: [] },
+    { name: 'an unready old pod is replaced without surge', pods: [member(d2, 'new1', 'n1', true), member(d2, 'b', 'n2', false, true)], creates: [], deletes: ['b'] },
+    { name: 'steady', pods: [member(d2, 'new1', 'n1', true), member(d2, 'new2', 'n2', true)], creates: [], deletes: [] },
+  ];
+  let i = 0;
+  for (const c of cases) {
+    const plan = planDaemonSet(d2, nodes, c.pods, () => `s${i++}`);
+    assert.deepEqual(plan.create.map((p) => p.spec?.nodeName), c.creates, `${c.name}: creates`);
+    assert.deepEqual(plan.delete, c.deletes, `${c.name}: deletes`);
+  }
+});
+
 test('planDaemonSet status', () => {
   const d = ds('img:v2');
   const nodes = [node('n1'), node('n2')];

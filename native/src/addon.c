@@ -5,7 +5,7 @@
  * with messages like "bind EADDRINUSE 10.0.0.1:80". Only shared/netsock/ loads this module.
  *
  *   openSocket({ netns?, type: 'tcp'|'udp', family: 4|6, address?, port?, listen?, backlog?,
- *                transparent?, mark?, reuseAddr?, freebind? }) -> fd
+ *                transparent?, mark?, reuseAddr?, reusePort?, freebind? }) -> fd
  *   originalDst(fd) -> { address, port, family: 4|6 }
  *   setMark(fd, mark), getMark(fd) -> mark, setTransparent(fd, family, on)
  */
@@ -239,6 +239,7 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
   if (get_bool(env, opts, "transparent", &spec.transparent) < 0) return NULL;
   if (get_bool(env, opts, "freebind", &spec.freebind) < 0) return NULL;
   if (get_bool(env, opts, "reuseAddr", &spec.reuse_addr) < 0) return NULL;
+  if (get_bool(env, opts, "reusePort", &spec.reuse_port) < 0) return NULL;
   if ((r = get_int(env, opts, "mark", 0, UINT32_MAX, &mark)) < 0) return NULL;
   spec.has_mark = r;
   spec.mark = (uint32_t)mark;

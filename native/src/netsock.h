@@ -37,6 +37,7 @@ typedef struct {
   int transparent;
   int freebind;
   int reuse_addr;
+  int reuse_port;
   int has_mark;
   uint32_t mark;
 } ns_spec;

@@ -61,6 +61,8 @@ static int create_configured(const ns_spec *spec, ns_error *e) {
   int about_address = 0;
   if (spec->reuse_addr && setopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) < 0) {
     op = "setsockopt";
+  } else if (spec->reuse_port && setopt_int(fd, SOL_SOCKET, SO_REUSEPORT, 1) < 0) {
+    op = "setsockopt";
   } else if (spec->transparent &&
              setopt_int(fd, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, 1) < 0) {
     op = "setsockopt";

@@ -20,6 +20,8 @@ export interface OpenSocketSpec {
   transparent?: boolean;
   mark?: number;
   reuseAddr?: boolean;
+  /** SO_REUSEPORT: several sockets (of the same user) share the address; the kernel spreads connections. */
+  reusePort?: boolean;
   freebind?: boolean;
 }
 

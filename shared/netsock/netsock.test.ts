@@ -121,6 +121,38 @@ test('many concurrent connections across namespaces all complete', async (t) => 
   assertHome();
 });
 
+test('reusePort: a successor listens next to the old listener, and takes every connection once the old one closes', async (t) => {
+  if (!requirePrivileges(t)) return;
+  const ns = createNetnsPair(t);
+  const old = await listenTcp({ netns: ns.a, host: ns.a4, port: 0, reusePort: true });
+  const port = portOf(old);
+  // Without SO_REUSEPORT on both, the port is taken.
+  await assert.rejects(listenTcp({ netns: ns.a, host: ns.a4, port }), { code: 'EADDRINUSE' });
+  const next = await listenTcp({ netns: ns.a, host: ns.a4, port, reusePort: true });
+  closeAfter(t, next);
+  const byOld = echo(old);
+  const byNext = echo(next);
+  const burst = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      const c = await connectTcp({ netns: ns.b, host: ns.a4, port, timeoutMs: 5000 });
+      assert.equal(await roundTrip(c, `r${i};`), `r${i};`);
+      c.destroy();
+    }
+  };
+  await burst(40);
+  assert.ok(byOld.accepted.length > 0 && byNext.accepted.length > 0, `both served (${byOld.accepted.length}/${byNext.accepted.length})`);
+  await new Promise<void>((resolve) => old.close(() => resolve()));
+  for (const s of byOld.accepted) s.destroy();
+  const before = byNext.accepted.length;
+  await burst(20);
+  assert.equal(byNext.accepted.length, before + 20, 'after the old listener closed, every connection reaches the successor');
+  const udpA = await bindUdp({ netns: ns.a, host: ns.a4, port: 0, reusePort: true });
+  closeAfter(t, udpA);
+  const udpB = await bindUdp({ netns: ns.a, host: ns.a4, port: (udpA.address() as AddressInfo).port, reusePort: true });
+  closeAfter(t, udpB);
+  assertHome();
+});
+
 test('a namespace given as /proc/<pid>/ns/net', async (t) => {
   if (!requirePrivileges(t)) return;
   const ns = createNetnsPair(t);

@@ -56,6 +56,8 @@ test('listenSpec: a bound, listening tcp socket with reuseAddr and only the opti
     transparent: true,
     mark: 0x539,
   });
+  assert.equal(listenSpec({ host: '::', port: 1, reusePort: true }).reusePort, true);
+  assert.equal('reusePort' in listenSpec({ host: '::', port: 1 }), false);
   assert.throws(() => listenSpec({ host: 'localhost', port: 1 }), { code: 'NETSOCK_BAD_ADDRESS' });
 });
 

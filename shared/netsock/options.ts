@@ -42,6 +42,8 @@ export interface ListenSpecInput {
   backlog?: number;
   transparent?: boolean;
   mark?: number;
+  /** Share the port with other listeners that ask for it too (a proxy handing over to its successor). */
+  reusePort?: boolean;
 }
 
 export function listenSpec(o: ListenSpecInput): OpenSocketSpec {
@@ -55,6 +57,7 @@ export function listenSpec(o: ListenSpecInput): OpenSocketSpec {
     backlog: o.backlog ?? DEFAULT_BACKLOG,
     // As Node does for its own listeners: a restarted proxy can rebind while old connections linger.
     reuseAddr: true,
+    reusePort: o.reusePort,
     transparent: o.transparent,
     mark: o.mark,
   });
@@ -94,6 +97,7 @@ export interface UdpSpecInput {
   family?: Family;
   transparent?: boolean;
   mark?: number;
+  reusePort?: boolean;
 }
 
 /** A bound UDP socket; without a host it binds the wildcard address of `family` (default 4). */
@@ -108,6 +112,7 @@ export function udpSpec(o: UdpSpecInput): OpenSocketSpec {
     family,
     address: o.host ?? (family === 4 ? '0.0.0.0' : '::'),
     port: o.port,
+    reusePort: o.reusePort,
     transparent: o.transparent,
     mark: o.mark,
   });

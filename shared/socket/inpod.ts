@@ -19,7 +19,8 @@ export function inPodSocketFactory(netnsPath: string, opts: { mark: number }): S
     async listen(o: ListenOptions): Promise<net.Server> {
       const server = o.server ?? newServer();
       if (o.server) nodelayOnAccept(server);
-      return listenTcp({ netns: netnsPath, host: o.host, port: o.port, transparent: o.transparent, mark, server });
+      // SO_REUSEPORT: a new ztunnel on the node (DaemonSet surge) listens next to the old one until it has drained.
+      return listenTcp({ netns: netnsPath, host: o.host, port: o.port, transparent: o.transparent, mark, server, reusePort: true });
     },
   };
 }

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { httpGet } from '../../shared/netsock/index.ts';
-import { podNetnsName } from '../../localcluster/network/index.ts';
+import { join } from 'node:path';
+import { podNetnsName, podNetnsRef } from '../../localcluster/network/index.ts';
 import { eventually } from '../support/eventually.ts';
 import type { Meshctl } from '../support/meshctl.ts';
 
@@ -75,14 +76,24 @@ export function nodeIp(node: string): string {
   return `10.100.0.${10 + Number(node.replace('node-', ''))}`;
 }
 
+/** The ztunnel pod on `node` (the ready one while a rollout runs two) and the path of its network namespace. */
+export function ztunnelOn(m: Meshctl, node: string): PodFacts & { netns: string } {
+  const z = pods(m, 'istio-system').filter((p) => p.name.startsWith('ztunnel-') && p.node === node).sort((a, b) => Number(b.ready) - Number(a.ready))[0];
+  assert.ok(z, `a ztunnel pod runs on ${node}`);
+  const ref = podNetnsRef(join(m.home, 'cluster'), m.clusterId, z.uid);
+  assert.ok(ref, `${z.name} has a network namespace`);
+  return { ...z, netns: typeof ref === 'string' ? ref : ref.path };
+}
+
 export async function ztunnelMetrics(m: Meshctl, node: string): Promise<string> {
-  const r = await httpGet({ netns: nodeNetns(m, node), host: nodeIp(node), port: 15020, path: '/metrics' });
+  const z = ztunnelOn(m, node);
+  const r = await httpGet({ netns: z.netns, host: z.ip, port: 15020, path: '/metrics' });
   assert.equal(r.status, 200);
   return r.body;
 }
 
 export async function ztunnelConfigDump(m: Meshctl, node: string): Promise<any> {
-  const r = await httpGet({ netns: nodeNetns(m, node), host: '127.0.0.1', port: 15000, path: '/config_dump' });
+  const r = await httpGet({ netns: ztunnelOn(m, node).netns, host: '127.0.0.1', port: 15000, path: '/config_dump' });
   assert.equal(r.status, 200);
   return JSON.parse(r.body);
 }

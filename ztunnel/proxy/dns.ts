@@ -45,7 +45,7 @@ export async function bindDns(ctx: PodContext): Promise<Listener> {
     forward: (query, tcp) => (tcp ? forwardTcp(ctx, query) : forwardUdp(ctx, query)),
     log: ctx.log.child({ listener: 'dns' }),
   });
-  const udp = await bindUdp({ netns: ctx.pod.netns, host: '127.0.0.1', port: DNS_PORT });
+  const udp = await bindUdp({ netns: ctx.pod.netns, host: '127.0.0.1', port: DNS_PORT, reusePort: true }); // handover, as inpod.ts
   proxy.serveUdp(udp);
   const tcp = await ctx.factory.listen({ host: '127.0.0.1', port: DNS_PORT });
   proxy.serveTcp(tcp);

@@ -1,0 +1,98 @@
+// A ztunnel upgrade never leaves a node without a proxy (root: network namespaces). deploy/ rolls the DaemonSet with
+// maxSurge 1 / maxUnavailable 0: on each node the new ztunnel starts next to the old one (its own pod namespace, so
+// their ports do not collide), adopts every captured pod by listening next to the old one's listeners
+// (SO_REUSEPORT), and only when it is Ready is the old one deleted; it stops accepting and drains. A client keeps
+// sending requests across nodes the whole time: none may fail, and afterwards the new ztunnels carry the mTLS.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { requirePrivileges } from '../support/privileged.ts';
+import { eventually } from '../support/eventually.ts';
+import { Meshctl } from '../support/meshctl.ts';
+import { captured, counterSum, pod, pods, waitReady, ztunnelMetrics } from './support.ts';
+
+const WORKLOADS = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: zr, labels: {istio.io/dataplane-mode: ambient}}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: client, namespace: zr}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: zr}
+spec:
+  nodeName: node-1
+  serviceAccountName: client
+  containers: [{name: client, image: ambient-mesh/curl}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: echo, namespace: zr, labels: {app: echo}}
+spec:
+  nodeName: node-2
+  containers:
+  - name: echo
+    image: ambient-mesh/http-echo
+    ports: [{name: http, containerPort: 8080}]
+    readinessProbe: {httpGet: {path: /headers, port: 8080}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: echo, namespace: zr}
+spec:
+  selector: {app: echo}
+  ports: [{name: http, port: 80, targetPort: http}]
+`;
+
+const REQUESTS = 400; // ~0.1 s apart: the loop outlasts the rollout of two nodes
+
+test('a ztunnel rollout (maxSurge 1) drops no request and leaves every pod captured by the new ztunnels', { timeout: 600_000 }, async (t) => {
+  if (!requirePrivileges(t)) return;
+  const m = new Meshctl();
+  t.after(async () => {
+    await m.run(['down'], { timeoutMs: 90_000 });
+    rmSync(m.home, { recursive: true, force: true });
+  });
+  await m.ok(['up', '--nodes', '2'], { timeoutMs: 240_000 });
+  await m.ok(['apply', '-f', '-'], { input: WORKLOADS });
+  await waitReady(m, 'zr', 2);
+  const client = pod(m, 'zr', 'client');
+  const echo = pod(m, 'zr', 'echo');
+  await eventually(() => captured(m, client) && captured(m, echo), 30_000);
+  const oldZtunnels = pods(m, 'istio-system').filter((p) => p.name.startsWith('ztunnel-')).map((p) => p.name).sort();
+  assert.equal(oldZtunnels.length, 2);
+
+  // One request every ~0.1 s from node-1 to node-2; each prints one line, its HTTP status (000 when it failed).
+  const loop = m.run(['exec', '-n', 'zr', 'client', '--', 'sh', '-c',
+    `for i in $(seq 1 ${REQUESTS}); do curl -s -o /dev/null -w '%{http_code}\\n' --max-time 5 http://echo.zr/; sleep 0.1; done`], { timeoutMs: 300_000 });
+  await new Promise((r) => setTimeout(r, 3000));
+  const restart = m.kubectl(['rollout', 'restart', 'daemonset/ztunnel', '-n', 'istio-system']);
+  assert.equal(restart.code, 0, restart.stderr);
+  let sawTwoOnANode = false;
+  await eventually(() => {
+    const zs = pods(m, 'istio-system').filter((p) => p.name.startsWith('ztunnel-'));
+    if (zs.some((z) => zs.filter((o) => o.node === z.node).length > 1)) sawTwoOnANode = true;
+    assert.ok(zs.length === 2 && zs.every((z) => z.ready && !oldZtunnels.includes(z.name)), `rollout: ${zs.map((z) => `${z.name}@${z.node}:${z.ready}`).join(' ')}`);
+    return true;
+  }, 180_000, 250);
+  assert.ok(sawTwoOnANode, 'the new ztunnel ran next to the old one on a node (surge)');
+
+  const r = await loop;
+  assert.equal(r.code, 0, r.stderr);
+  const results = r.stdout.trim().split('\n');
+  assert.equal(results.length, REQUESTS);
+  const failed = results.filter((x) => x !== '200');
+  assert.deepEqual(failed, [], `${failed.length} of ${REQUESTS} requests failed during the rollout`);
+
+  // The new ztunnels own the capture now: pods still captured, and the new destination ztunnel counts mTLS.
+  assert.ok(captured(m, client) && captured(m, echo));
+  const mtls = async (): Promise<number> => counterSum(await ztunnelMetrics(m, 'node-2'), 'istio_tcp_connections_opened_total',
+    { reporter: 'destination', connection_security_policy: 'mutual_tls', source_principal: 'spiffe://cluster.local/ns/zr/sa/client' });
+  const before = await mtls();
+  const once = await m.run(['exec', '-n', 'zr', 'client', '--', 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10', 'http://echo.zr/'], { timeoutMs: 30_000 });
+  assert.equal(once.stdout, '200');
+  await eventually(async () => (await mtls()) > before, 10_000);
+});
