@@ -13,7 +13,7 @@ import { eventually } from '../support/eventually.ts';
 import { Meshctl, netnsOf } from '../support/meshctl.ts';
 import { holderAlive, podNetnsRef, readRecord, type Holder } from '../../localcluster/network/index.ts';
 import { runnerArgv } from '../../localcluster/kubelet/index.ts';
-import { counterSum, pod, pods, waitReady, ztunnelConfigDump, ztunnelMetrics, type PodFacts } from './support.ts';
+import { counterSum, echoService, pod, pods, waitReady, ztunnelConfigDump, ztunnelMetrics, type PodFacts } from './support.ts';
 
 const WORKLOADS = `
 apiVersion: v1
@@ -36,29 +36,7 @@ spec:
     # an exec probe runs inside the anonymous netns and sees the pod's resolv.conf
     readinessProbe: {exec: {command: [grep, -q, "search zp.svc.cluster.local", /etc/resolv.conf]}, periodSeconds: 1}
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: echo, namespace: zp}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: echo}}
-  template:
-    metadata: {labels: {app: echo}}
-    spec:
-      nodeSelector: {kubernetes.io/hostname: node-2}
-      containers:
-      - name: echo
-        image: ambient-mesh/http-echo
-        ports: [{name: http, containerPort: 8080}]
-        readinessProbe: {httpGet: {path: /headers, port: 8080}, periodSeconds: 1}
----
-apiVersion: v1
-kind: Service
-metadata: {name: echo, namespace: zp}
-spec:
-  selector: {app: echo}
-  ports: [{name: http, port: 80, targetPort: http}]
-`;
+${echoService('zp', 'node-2')}`;
 
 const CLIENT_ID = 'spiffe://cluster.local/ns/zp/sa/client';
 

@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { requirePrivileges } from '../support/privileged.ts';
 import { eventually } from '../support/eventually.ts';
 import { Meshctl } from '../support/meshctl.ts';
-import { captured, counterSum, pod, pods, waitReady, ztunnelMetrics } from './support.ts';
+import { captured, counterSum, echoService, pod, pods, waitReady, ztunnelMetrics } from './support.ts';
 
 const WORKLOADS = `
 apiVersion: v1
@@ -28,24 +28,7 @@ spec:
   serviceAccountName: client
   containers: [{name: client, image: ambient-mesh/curl}]
 ---
-apiVersion: v1
-kind: Pod
-metadata: {name: echo, namespace: zr, labels: {app: echo}}
-spec:
-  nodeName: node-2
-  containers:
-  - name: echo
-    image: ambient-mesh/http-echo
-    ports: [{name: http, containerPort: 8080}]
-    readinessProbe: {httpGet: {path: /headers, port: 8080}, periodSeconds: 1}
----
-apiVersion: v1
-kind: Service
-metadata: {name: echo, namespace: zr}
-spec:
-  selector: {app: echo}
-  ports: [{name: http, port: 80, targetPort: http}]
-`;
+${echoService('zr', 'node-2')}`;
 
 const REQUESTS = 400; // ~0.1 s apart: the loop outlasts the rollout of two nodes
 

@@ -19,6 +19,34 @@ export interface PodFacts {
   restarts: number;
 }
 
+/** YAML: an HTTP echo Deployment (one replica on `node`, ready when it answers) and its Service `echo` (port 80). */
+export function echoService(namespace: string, node: string): string {
+  return `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: echo, namespace: ${namespace}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: echo}}
+  template:
+    metadata: {labels: {app: echo}}
+    spec:
+      nodeSelector: {kubernetes.io/hostname: ${node}}
+      containers:
+      - name: echo
+        image: ambient-mesh/http-echo
+        ports: [{name: http, containerPort: 8080}]
+        readinessProbe: {httpGet: {path: /headers, port: 8080}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: echo, namespace: ${namespace}}
+spec:
+  selector: {app: echo}
+  ports: [{name: http, port: 80, targetPort: http}]
+`;
+}
+
 export function pods(m: Meshctl, namespace: string): PodFacts[] {
   const r = m.kubectl(['get', 'pods', '-n', namespace, '-o', 'json']);
   assert.equal(r.code, 0, r.stderr);
