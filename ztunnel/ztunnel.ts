@@ -81,7 +81,10 @@ export async function startZtunnel(config: ZtunnelConfig, log: Logger): Promise<
     ready: () => isReady,
     async stop(drainMs = config.drainSeconds * 1000) {
       isReady = false;
-      await agent.stop(drainMs);
+      // Uninstalled (namespace or DaemonSet deleted) rather than replaced: take the rules out of every pod.
+      const uninstall = await agent.uninstalling(config.podNamespace, config.podName).catch(() => undefined);
+      if (uninstall) log.info({ reason: uninstall }, 'uninstalling: removing capture rules from every pod');
+      await agent.stop(drainMs, uninstall !== undefined);
       pool.close();
       await xds.close();
       certs.close();

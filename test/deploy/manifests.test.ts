@@ -67,10 +67,13 @@ test('the waypoint objects the controller renders validate too', () => {
   }
 });
 
-test('RBAC is least privilege: ztunnel reads pods and namespaces only; the controller writes only what it manages', () => {
+test('RBAC is least privilege: ztunnel reads pods, namespaces and its DaemonSet only; the controller writes only what it manages', () => {
   const zt = rules('ClusterRole', 'ztunnel');
   assert.deepEqual(zt.flatMap((r) => r.verbs), ['get', 'list', 'watch'], 'ztunnel has no write verb');
   assert.deepEqual(zt.flatMap((r) => r.resources).sort(), ['namespaces', 'pods']);
+  const ztNs = find('Role', 'ztunnel');
+  assert.equal(ztNs.metadata.namespace, 'istio-system');
+  assert.deepEqual(ztNs.rules, [{ apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get'] }], 'reads its own DaemonSet (uninstall or upgrade?)');
   const all = [...rules('ClusterRole', 'ambient-mesh-controller'), ...rules('Role', 'ambient-mesh-controller')];
   for (const r of all) {
     assert.ok(!r.verbs?.includes('*') && !r.resources?.includes('*') && !r.apiGroups?.includes('*'), `no wildcards: ${JSON.stringify(r)}`);

@@ -4,7 +4,7 @@
 // the pod's listeners and only then installs the capture rules. Unenrolling removes the rules first, then drains
 // the listeners. On start it re-adopts pods captured by an earlier run and removes rules left on pods that are no
 // longer enrolled. Work on one pod is serialized; pods are independent.
-import { CoreV1Api, type KubeConfig, type KubernetesObject, type V1Namespace, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig, type KubernetesObject, type V1Namespace, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { startWatches, type Watches } from '../../shared/kube/watch.ts';
 import { captureDecision, podHasWorkload, podIPs } from '../../shared/ambient/enrolment.ts';
@@ -15,6 +15,7 @@ import {
 import { PodProxy, DNS_PORT, HBONE_PORT, INBOUND_PLAIN_PORT, OUTBOUND_PORT, PROXY_MARK, type CapturedPod, type NodeServices } from '../proxy/index.ts';
 import type { IpText } from '../types.ts';
 import { PodNetnsNotFoundError } from '../errors.ts';
+import { uninstallReason, type DaemonSetState } from './uninstall.ts';
 
 export interface NodeAgentOptions {
   kubeconfig: KubeConfig;
@@ -197,11 +198,44 @@ export class NodeAgent {
     return [...this.captured.values()].map((c) => ({ ...c.pod, liveConnections: c.proxy.liveConnections }));
   }
 
-  /** Stop watching and drain every pod's listeners. Rules stay: the next ztunnel re-adopts the pods. */
-  async stop(drainMs: number): Promise<void> {
+  /**
+   * Why this ztunnel (pod `podName` in `namespace`) is being uninstalled rather than replaced, or undefined
+   * (uninstall.ts). Reads its own pod (from the informer: it runs on this node) for the owning DaemonSet.
+   */
+  async uninstalling(namespace: string, podName: string): Promise<string | undefined> {
+    const ns = this.namespace(namespace);
+    const own = this.pods().find((p) => p.metadata?.namespace === namespace && p.metadata?.name === podName);
+    const dsName = own?.metadata?.ownerReferences?.find((r) => r.kind === 'DaemonSet')?.name;
+    let daemonSet: DaemonSetState = 'unknown';
+    if (dsName) {
+      try {
+        const read = this.o.kubeconfig.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ name: dsName, namespace });
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3000); });
+        const ds = await Promise.race([read, timeout]).finally(() => clearTimeout(timer));
+        daemonSet = ds.metadata?.deletionTimestamp ? 'deleting' : 'present';
+      } catch (err) {
+        if ((err as { code?: number }).code === 404) daemonSet = 'gone';
+        else this.o.log.warn({ err: errorMessage(err) }, 'cannot read my DaemonSet; keeping the capture rules');
+      }
+    }
+    const namespaceTerminating = ns ? ns.metadata?.deletionTimestamp !== undefined && ns.metadata?.deletionTimestamp !== null : undefined;
+    return uninstallReason({ namespaceTerminating, daemonSet }, { namespace, daemonSet: dsName });
+  }
+
+  /**
+   * Stop watching and drain every pod's listeners. Rules stay (the next ztunnel re-adopts the pods), unless
+   * `release`: an uninstall removes them first, so no pod is left redirecting into a proxy that is gone.
+   */
+  async stop(drainMs: number, release = false): Promise<void> {
     this.stopped = true;
     await this.watches?.stop();
     await Promise.allSettled([...this.queues.values()]);
+    if (release) {
+      await Promise.all([...this.captured.values()].map((c) => releasePod(c.pod.netns).catch((err: unknown) =>
+        this.o.log.warn({ pod: `${c.pod.namespace}/${c.pod.name}`, err: errorMessage(err) }, 'removing capture rules failed'))));
+      this.o.log.info({ pods: this.captured.size }, 'uninstall: capture rules removed from every pod');
+    }
     await Promise.all([...this.captured.values()].map((c) => c.proxy.close(drainMs)));
     this.captured.clear();
   }
