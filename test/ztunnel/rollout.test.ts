@@ -5,47 +5,17 @@
 // sending requests across nodes the whole time: none may fail, and afterwards the new ztunnels carry the mTLS.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { requirePrivileges } from '../support/privileged.ts';
 import { eventually } from '../support/eventually.ts';
-import { Meshctl } from '../support/meshctl.ts';
-import { captured, counterSum, echoService, execIn, pod, pods, waitReady, ztunnelMetrics, ztunnelOn } from './support.ts';
-
-const WORKLOADS = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: zr, labels: {istio.io/dataplane-mode: ambient}}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: client, namespace: zr}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: client, namespace: zr}
-spec:
-  nodeName: node-1
-  serviceAccountName: client
-  containers: [{name: client, image: ambient-mesh/curl}]
----
-${echoService('zr', 'node-2')}`;
+import { captured, counterSum, enrolledPair, execIn, pods, ztunnelMetrics, ztunnelOn } from './support.ts';
 
 const REQUESTS = 400; // ~0.1 s apart: the loop outlasts the rollout of two nodes
 
 test('a ztunnel rollout (maxSurge 1) drops no request and leaves every pod captured by the new ztunnels; a stopped ztunnel drains live connections', { timeout: 600_000 }, async (t) => {
   if (!requirePrivileges(t)) return;
-  const m = new Meshctl();
-  t.after(async () => {
-    await m.run(['down'], { timeoutMs: 90_000 });
-    rmSync(m.home, { recursive: true, force: true });
-  });
-  await m.ok(['up', '--nodes', '2'], { timeoutMs: 240_000 });
-  await m.ok(['apply', '-f', '-'], { input: WORKLOADS });
-  await waitReady(m, 'zr', 2);
-  const client = pod(m, 'zr', 'client');
-  const echo = pod(m, 'zr', 'echo');
-  await eventually(() => captured(m, client) && captured(m, echo), 30_000);
+  const { m, client, echo } = await enrolledPair(t, 'zr');
   const oldZtunnels = pods(m, 'istio-system').filter((p) => p.name.startsWith('ztunnel-')).map((p) => p.name).sort();
   assert.equal(oldZtunnels.length, 2);
 

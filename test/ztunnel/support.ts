@@ -7,7 +7,9 @@ import { httpGet } from '../../shared/netsock/index.ts';
 import { join } from 'node:path';
 import { podNetnsName, podNetnsRef } from '../../localcluster/network/index.ts';
 import { eventually } from '../support/eventually.ts';
-import type { Meshctl } from '../support/meshctl.ts';
+import { Meshctl } from '../support/meshctl.ts';
+import type { TestContext } from 'node:test';
+import { rmSync } from 'node:fs';
 
 export interface PodFacts {
   name: string;
@@ -45,6 +47,42 @@ spec:
   selector: {app: echo}
   ports: [{name: http, port: 80, targetPort: http}]
 `;
+}
+
+/**
+ * A two-node cluster with namespace `ns` enrolled: a client pod on node-1 (service account `client`) and the echo
+ * Service on node-2, both captured. Torn down after the test.
+ */
+export async function enrolledPair(t: TestContext, ns: string): Promise<{ m: Meshctl; client: PodFacts; echo: PodFacts }> {
+  const m = new Meshctl();
+  t.after(async () => {
+    await m.run(['down'], { timeoutMs: 90_000 });
+    rmSync(m.home, { recursive: true, force: true });
+  });
+  await m.ok(['up', '--nodes', '2'], { timeoutMs: 240_000 });
+  await m.ok(['apply', '-f', '-'], { input: `
+apiVersion: v1
+kind: Namespace
+metadata: {name: ${ns}, labels: {istio.io/dataplane-mode: ambient}}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: client, namespace: ${ns}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: ${ns}}
+spec:
+  nodeName: node-1
+  serviceAccountName: client
+  containers: [{name: client, image: ambient-mesh/curl}]
+---
+${echoService(ns, 'node-2')}` });
+  await waitReady(m, ns, 2);
+  const client = pod(m, ns, 'client');
+  const echo = pod(m, ns, 'echo');
+  await eventually(() => captured(m, client) && captured(m, echo), 30_000);
+  return { m, client, echo };
 }
 
 export function pods(m: Meshctl, namespace: string): PodFacts[] {

@@ -4,40 +4,14 @@
 // rollout, by contrast, keeps the rules for the successor: mesh.test.ts and rollout.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { requirePrivileges } from '../support/privileged.ts';
 import { eventually } from '../support/eventually.ts';
-import { Meshctl } from '../support/meshctl.ts';
 import { LOCAL_OVERLAY } from '../../localcluster/kustomize.ts';
-import { captured, echoService, execIn, pod, pods, waitReady } from './support.ts';
-
-const WORKLOADS = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: zu, labels: {istio.io/dataplane-mode: ambient}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: client, namespace: zu}
-spec:
-  nodeName: node-1
-  containers: [{name: client, image: ambient-mesh/curl}]
----
-${echoService('zu', 'node-2')}`;
+import { captured, enrolledPair, execIn, pods } from './support.ts';
 
 test('kubectl delete -k of the install removes the capture rules from every pod; traffic is plain again', { timeout: 600_000 }, async (t) => {
   if (!requirePrivileges(t)) return;
-  const m = new Meshctl();
-  t.after(async () => {
-    await m.run(['down'], { timeoutMs: 90_000 });
-    rmSync(m.home, { recursive: true, force: true });
-  });
-  await m.ok(['up', '--nodes', '2'], { timeoutMs: 240_000 });
-  await m.ok(['apply', '-f', '-'], { input: WORKLOADS });
-  await waitReady(m, 'zu', 2);
-  const client = pod(m, 'zu', 'client');
-  const echo = pod(m, 'zu', 'echo');
-  await eventually(() => captured(m, client) && captured(m, echo), 30_000);
+  const { m, client, echo } = await enrolledPair(t, 'zu');
 
   const del = m.kubectl(['delete', '-k', LOCAL_OVERLAY, '--wait=false']);
   assert.equal(del.code, 0, del.stderr);

@@ -53,8 +53,6 @@ function wrap(err: unknown, make: (detail: string) => MeshError): MeshError {
 
 /** Installs (or replaces) the capture in the namespace at `netnsPath`; `script` comes from renderPodRules.
  *  The routing goes first, so by the time the table marks a packet its route exists. */
-const MIGRATE_REQ = '/proc/sys/net/ipv4/tcp_migrate_req';
-
 export async function capturePod(netnsPath: string, script: string): Promise<void> {
   ensureTools();
   ensureNetns(netnsPath);
@@ -68,10 +66,7 @@ export async function capturePod(netnsPath: string, script: string): Promise<voi
       }
       await ipBatch(netnsPath, family, routingSetupLines(family, rules));
     }
-    // Best effort, in the same process: tcp_migrate_req hands connections still queued on a listener that closes
-    // to another listener of its SO_REUSEPORT group (the successor ztunnel) instead of resetting them. Where
-    // /proc/sys is read-only (an unprivileged container) it stays off and a handover may reset such a connection.
-    const r = await runInNetns(netnsPath, ['sh', '-c', `echo 1 > ${MIGRATE_REQ} 2>/dev/null; exec nft -f -`], script);
+    const r = await runInNetns(netnsPath, ['nft', '-f', '-'], script);
     if (r.code !== 0) throw failed('nft -f -', r);
   } catch (err) {
     throw wrap(err, (detail) => new CaptureFailedError(netnsPath, detail, { cause: err }));
