@@ -8,7 +8,7 @@ import { requirePrivileges } from '../../test/support/privileged.ts';
 import { eventually } from '../../test/support/eventually.ts';
 import { ClusterNetwork } from './cluster-network.ts';
 import { cleanupFromRecordDetailed, netnsExists, netnsPids, readRecord } from './record.ts';
-import { processStartTime } from './holder.ts';
+import { processStartTime } from '../../shared/procfs.ts';
 import { podNetnsRef } from './pod-netns.ts';
 import { runnerArgv } from '../kubelet/runner.ts';
 import { curlFrom, execIn, randomClusterId, startIn, tempStateDir, testCluster, whoamiServer } from './testsupport.ts';

@@ -2,21 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { holderArgv, holderNetnsPath, killHolder, parseStartTime, processStartTime } from './holder.ts';
+import { holderArgv, holderNetnsPath, killHolder } from './holder.ts';
+import { processStartTime } from '../../shared/procfs.ts';
 
 test('holderArgv enters the named netns and sleeps; the netns path is the holder\'s', () => {
   assert.deepEqual(holderArgv('mc1-pod-abcd1234'), ['nsenter', '--net=/var/run/netns/mc1-pod-abcd1234', '--', 'sleep', 'infinity']);
   assert.equal(holderNetnsPath({ pid: 4242 }), '/proc/4242/ns/net');
-});
-
-test('parseStartTime reads field 22, also when the command holds spaces and parentheses', () => {
-  const tail = 'S 1 2 3 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 200';
-  assert.equal(parseStartTime(`42 (sleep) ${tail}`), 987654);
-  assert.equal(parseStartTime(`42 (a b) c)) ${tail}`), 987654);
-  assert.equal(parseStartTime('42 (sleep'), undefined);
-  assert.equal(parseStartTime('42 (sleep) S 1'), undefined);
-  assert.equal(typeof processStartTime(process.pid), 'number');
-  assert.equal(processStartTime(0x7fffffff), undefined);
 });
 
 test('killHolder leaves alone a pid whose start time differs, and a process in our own netns', async (t) => {

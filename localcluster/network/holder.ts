@@ -6,6 +6,7 @@
 // comparing namespace inodes, as `ip netns pids` does for named ones.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { processStartTime, statField } from '../../shared/procfs.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { netErr } from './errors.ts';
 
@@ -30,23 +31,6 @@ export function holderNetnsPath(h: Pick<Holder, 'pid'>): string {
 /** argv of the holder: enters the named netns and sleeps until killed. Pure. */
 export function holderArgv(netnsName: string): string[] {
   return ['nsenter', `--net=/var/run/netns/${netnsName}`, '--', 'sleep', 'infinity'];
-}
-
-/** Field 22 (starttime) of a /proc/<pid>/stat line; the command (field 2) may hold spaces and parentheses. Pure. */
-export function parseStartTime(stat: string): number | undefined {
-  const close = stat.lastIndexOf(')');
-  if (close < 0) return undefined;
-  const rest = stat.slice(close + 2).split(' '); // rest[0] is field 3 (state)
-  const v = Number(rest[19]);
-  return Number.isInteger(v) && v >= 0 ? v : undefined;
-}
-
-export function processStartTime(pid: number): number | undefined {
-  try {
-    return parseStartTime(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 /** Whether the holder still runs (same pid, same start time). */
@@ -121,9 +105,7 @@ function killPid(target: number): void {
 
 function processGroup(pid: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-    return Number.isInteger(pgrp) ? pgrp : undefined;
+    return statField(readFileSync(`/proc/${pid}/stat`, 'utf8'), 5); // pgrp
   } catch {
     return undefined;
   }

@@ -13,7 +13,7 @@ export { planServices, renderProxyRules, PROXY_TABLE, type ServicePortRule, type
 export { KubeProxy, nftApply, type KubeProxyOptions, type ScriptApplier } from './kube-proxy.ts';
 export { NetworkError } from './errors.ts';
 export {
-  HOLDER_UID_ENV, POD_NETNS_MODES, holderAlive, holderArgv, holderNetnsPath, parseStartTime, type Holder, type PodNetnsMode,
+  HOLDER_UID_ENV, POD_NETNS_MODES, holderAlive, holderArgv, holderNetnsPath, type Holder, type PodNetnsMode,
 } from './holder.ts';
 export { podNetnsRef, type PodNetnsRef } from './pod-netns.ts';
 export { CLUSTER_RANGES, guardTableName, renderRootGuard } from './root-guard.ts';

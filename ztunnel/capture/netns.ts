@@ -10,7 +10,8 @@ import type { Server } from 'node:net';
 import { isIP } from 'node:net';
 import { listenTcp } from '../../shared/netsock/index.ts';
 import { CaptureBadConfigError } from './errors.ts';
-import { rememberProcPath, startTimeOf } from './proc-path.ts';
+import { rememberProcPath } from './proc-path.ts';
+import { startTimeOf } from '../../shared/procfs.ts';
 
 export const NAMED_NETNS_DIR = '/var/run/netns';
 /** The variable the local cluster's netns holder carries its pod's uid in (localcluster/network/holder.ts). */

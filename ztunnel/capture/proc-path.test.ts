@@ -3,11 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { procPathCurrent, procPathPid, processStart, rememberProcPath, startTimeOf } from './proc-path.ts';
+import { procPathCurrent, procPathPid, rememberProcPath } from './proc-path.ts';
+import { processStartTime, startTimeOf } from '../../shared/procfs.ts';
 import { preferByUid, uidsInEnviron } from './netns.ts';
 import { ensureNetns } from './exec.ts';
 
-test('startTimeOf reads field 22 even when the command holds spaces and parentheses; procPathPid', () => {
+test('startTimeOf (shared/procfs) on stat lines; procPathPid', () => {
   const tail = 'S 1 2 3 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 555 1000 200';
   assert.equal(startTimeOf(`9 (sleep) ${tail}`), 555);
   assert.equal(startTimeOf(`9 (x) (y) ${tail}`), 555);
@@ -33,7 +34,7 @@ test('a remembered /proc path stops being accepted once its process exits', asyn
   const child = spawn('sleep', ['30'], { stdio: 'ignore' });
   t.after(() => child.kill('SIGKILL'));
   const path = `/proc/${child.pid}/ns/net`;
-  for (let i = 0; i < 100 && processStart(child.pid!) === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 100 && processStartTime(child.pid!) === undefined; i++) await new Promise((r) => setTimeout(r, 10));
   rememberProcPath(path);
   assert.equal(procPathCurrent(path), true);
   ensureNetns(path);
