@@ -71,6 +71,9 @@ export const KINDS: readonly KindInfo[] = ROWS.map((r) => ({
   ...(r[0] === 'gateway.networking.k8s.io' ? { categories: ['gateway-api'] } : {}),
 }));
 
+/** Groups the server implements itself; every other group's kinds are custom resources (they may have a CRD). */
+export const BUILTIN_GROUPS: ReadonlySet<string> = new Set(['', 'apps', 'discovery.k8s.io', 'coordination.k8s.io', 'policy', 'rbac.authorization.k8s.io', 'apiextensions.k8s.io']);
+
 /** Resources that exist only as verbs (no storage): served in discovery, handled in http.ts. */
 export const VIRTUAL = [
   { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenReview', plural: 'tokenreviews', verbs: ['create'] },

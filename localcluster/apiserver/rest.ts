@@ -6,7 +6,7 @@
 // for all owners); propagationPolicy Orphan skips it.
 import type { Logger } from '../../shared/log.ts';
 import { admitCreate, admitUpdate, cidrRange, type AdmissionContext } from './admission.ts';
-import { apiVersionOf, kindByGroupKind, resourceKey, type KindInfo } from './kinds.ts';
+import { apiVersionOf, BUILTIN_GROUPS, kindByGroupKind, resourceKey, type KindInfo } from './kinds.ts';
 import { applyPatch, type PatchType } from './patch.ts';
 import type { Predicate } from './selectors.ts';
 import { ApiError, invalid, notFound } from './status.ts';
@@ -15,8 +15,6 @@ import type { Store } from './store.ts';
 
 type Obj = Record<string, any>;
 
-/** Groups the server implements itself; every other group's kinds are custom resources (they may have a CRD). */
-const BUILTIN_GROUPS = new Set(['', 'apps', 'discovery.k8s.io', 'coordination.k8s.io', 'policy', 'rbac.authorization.k8s.io', 'apiextensions.k8s.io']);
 const crdKind = kindByGroupKind('apiextensions.k8s.io', 'CustomResourceDefinition')!;
 
 export interface WriteOptions {

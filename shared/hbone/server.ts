@@ -34,8 +34,12 @@ export interface HboneServerOptions {
 const sameMaterial = (a: TlsMaterial, b: TlsMaterial): boolean =>
   a === b || (a.chainPem === b.chainPem && a.keyPem === b.keyPem && a.rootsPem === b.rootsPem);
 
-/** The HBONE listener's server. refreshTls() applies tls()'s current answer now rather than at the next accept. */
-export type HboneServer = http2.Http2SecureServer & { refreshTls(): void };
+/**
+ * The HBONE listener's server. refreshTls() applies tls()'s current answer now rather than at the next accept.
+ * goAway() sends a GOAWAY on every open session: peers open no new streams on it (they dial again, reaching a
+ * successor listening on the same port) while the streams it carries finish. Call it with close() to drain.
+ */
+export type HboneServer = http2.Http2SecureServer & { refreshTls(): void; goAway(): void };
 
 /** Not listening yet: pass it to SocketFactory.listen({ server }). */
 export function createHboneServer(o: HboneServerOptions): HboneServer {
@@ -70,7 +74,13 @@ export function createHboneServer(o: HboneServerOptions): HboneServer {
   // Runs before the TLS server's own 'connection' listener, which captures the secure context for the handshake.
   server.prependListener('connection', refreshTls);
   const identities = new WeakMap<http2.Http2Session, SpiffeId | null>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const goAway = (): void => {
+    for (const s of sessions) if (!s.closed && !s.destroyed) s.close();
+  };
   server.on('session', (session: http2.ServerHttp2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
     session.on('error', (err) => log.debug({ err: errorMessage(err) }, 'hbone session failed'));
     try {
       session.setLocalWindowSize(SESSION_WINDOW);
@@ -101,7 +111,7 @@ export function createHboneServer(o: HboneServerOptions): HboneServer {
     }
     o.onConnect(stream, { peerIdentity, authority, target, headers, remoteAddress: session.socket?.remoteAddress ?? '' });
   });
-  return Object.assign(server, { refreshTls });
+  return Object.assign(server, { refreshTls, goAway });
 }
 
 /** Accept the tunnel: bytes flow both ways from now on. */

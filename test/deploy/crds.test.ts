@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { generatedCrdFiles } from '../../scripts/gen-crds.ts';
 import { kustomize } from '../../localcluster/kustomize.ts';
-import { KINDS } from '../../localcluster/apiserver/kinds.ts';
+import { BUILTIN_GROUPS, KINDS } from '../../localcluster/apiserver/kinds.ts';
 import { call, startTestServer, tempStateDir } from '../../localcluster/apiserver/testing.ts';
 import type { ApiServer } from '../../localcluster/apiserver/index.ts';
 
@@ -26,8 +26,7 @@ test('deploy/crds: the generated CRDs match scripts/crds/*.ts (run node scripts/
 test('deploy/crds: one CRD per custom kind the mesh reads, with the names, scope and versions the local API server serves', () => {
   // networking.istio.io Gateway and Sidecar are served locally (Istio clients list them) but the mesh implements neither.
   const notImplemented = new Set(['networking.istio.io/Gateway', 'networking.istio.io/Sidecar']);
-  const builtin = new Set(['', 'apps', 'discovery.k8s.io', 'coordination.k8s.io', 'policy', 'rbac.authorization.k8s.io', 'apiextensions.k8s.io']);
-  const custom = KINDS.filter((k) => !builtin.has(k.group) && !notImplemented.has(`${k.group}/${k.kind}`));
+  const custom = KINDS.filter((k) => !BUILTIN_GROUPS.has(k.group) && !notImplemented.has(`${k.group}/${k.kind}`));
   assert.equal(crds.length, custom.length, crds.map((c) => c.metadata.name).join(' '));
   for (const k of custom) {
     const c = crds.find((x) => x.metadata.name === `${k.plural}.${k.group}`);

@@ -5,7 +5,6 @@ import type { ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '../../shared/errors.ts';
 import { parseSpiffeId } from '../../shared/spiffe.ts';
-import type http2 from 'node:http2';
 import { createHboneServer, respondConnect, splice } from '../../shared/hbone/index.ts';
 import { authorize } from '../policy/index.ts';
 import { ConnectionTelemetry } from '../telemetry/index.ts';
@@ -21,19 +20,12 @@ export async function bindInbound(ctx: PodContext): Promise<Listener & { refresh
     onConnect: (stream, info) => void handleInbound(ctx, stream, info),
     log: ctx.log.child({ listener: 'inbound' }),
   });
-  // Sessions open now, so closing can send each a GOAWAY: peers stop opening streams on it (and dial again, reaching
-  // a successor ztunnel listening on the same port) while the streams it carries finish within the drain.
-  const sessions = new Set<http2.ServerHttp2Session>();
-  server.on('session', (s: http2.ServerHttp2Session) => {
-    sessions.add(s);
-    s.once('close', () => sessions.delete(s));
-  });
   await ctx.factory.listen({ host: '0.0.0.0', port: HBONE_PORT, server });
   return {
     name: 'inbound',
     close: () => {
       const closing = closeServer(server);
-      for (const s of sessions) if (!s.closed && !s.destroyed) s.close();
+      server.goAway(); // peers dial the successor for new tunnels; live ones finish within the drain
       return closing;
     },
     async refreshTls() {
