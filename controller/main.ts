@@ -3,22 +3,17 @@
 // [--waypoint-xds-address HOST:PORT] [--waypoint-image IMAGE]`; each flag's default comes from the environment where
 // deploy/ sets one (POD_NAMESPACE, TRUST_DOMAIN, CLUSTER_ID, WAYPOINT_XDS_ADDRESS, WAYPOINT_IMAGE).
 // Without --kubeconfig it uses $KUBECONFIG or the in-cluster service account, like any Kubernetes controller.
-// V8 flags: see heapFlags below; the process replaces itself (same pid) to apply them before anything loads.
+// V8 flags and the compile cache: the process first replaces itself (same pid) to apply them (shared/runtime.ts).
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
+import { restartWithRuntimeOptions, persistCompileCache } from '../shared/runtime.ts';
 
 /**
  * V8 sizes its young generation from the machine's memory: on a large node it grows to 128 MB committed
  * (two 64 MB semi-spaces), most of it empty, which alone was a third of the controller's RSS at 2000 pods
  * (issue 3's ≤ 200 MB). 8 MB semi-spaces cost no measurable push latency at that scale. A flag already given
- * (command line or NODE_OPTIONS) wins; so does MESH_CONTROLLER_NO_REEXEC=1.
+ * (command line or NODE_OPTIONS) wins; MESH_NO_RESTART=1 skips the restart (shared/runtime.ts).
  */
-const heapFlags = ['--max-semi-space-size=8'];
-const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-if (!process.env.MESH_CONTROLLER_NO_REEXEC && heapFlags.some((f) => !given.some((g) => g.startsWith(f.split('=')[0]!)))) {
-  // This file, not argv[1]: the image's entry point (bin/ambient-mesh.ts) may have loaded it.
-  process.execve!(process.execPath, [process.execPath, ...heapFlags, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { ...process.env, MESH_CONTROLLER_NO_REEXEC: '1' });
-}
+restartWithRuntimeOptions(import.meta.url, ['--max-semi-space-size=8']);
 const { KubeConfig } = await import('@kubernetes/client-node');
 const { logger } = await import('../shared/log.ts');
 const { errorMessage } = await import('../shared/errors.ts');
@@ -50,6 +45,7 @@ try {
     ...(v['waypoint-xds-address'] ? { waypointXdsAddress: v['waypoint-xds-address'] } : {}),
     ...(v['waypoint-image'] ? { waypointImage: v['waypoint-image'] } : {}),
   });
+  persistCompileCache();
   const stop = (signal: string): void => {
     log.info({ signal }, 'stopping');
     // A shutdown step that hangs (e.g. the API server already gone) must not keep the process alive.

@@ -1,10 +1,13 @@
 // The waypoint binary, run as the pod of a waypoint Deployment the controller renders for a Gateway of class
 // istio-waypoint (see waypoint.ts for what it starts). SIGTERM drains: readiness fails at once, the HBONE listener
 // stops accepting, open tunnels get DRAIN_SECONDS to finish.
-import { logger } from '../shared/log.ts';
-import { errorMessage } from '../shared/errors.ts';
-import { loadWaypointEnv } from './config.ts';
-import { startWaypoint } from './waypoint.ts';
+import { restartWithRuntimeOptions, persistCompileCache } from '../shared/runtime.ts';
+
+restartWithRuntimeOptions(import.meta.url); // compile cache (shared/runtime.ts); the rest loads after
+const { logger } = await import('../shared/log.ts');
+const { errorMessage } = await import('../shared/errors.ts');
+const { loadWaypointEnv } = await import('./config.ts');
+const { startWaypoint } = await import('./waypoint.ts');
 
 const log = logger('waypoint');
 let env;
@@ -19,6 +22,7 @@ const wp = await startWaypoint(config, log).catch((err: unknown) => {
   log.error({ err: errorMessage(err), code: (err as { code?: string }).code }, 'waypoint failed to start');
   process.exit(1);
 });
+persistCompileCache();
 
 let stopping = false;
 function stop(signal: string): void {

@@ -1,10 +1,13 @@
-// The ztunnel binary, run as a DaemonSet pod with hostNetwork (see ztunnel.ts for what it starts). Configuration
+// The ztunnel binary, run as a DaemonSet pod in its own network namespace (see ztunnel.ts for what it starts). Configuration
 // comes from the environment (config.ts). SIGTERM drains: readiness fails at once, listeners stop accepting, live
 // connections get DRAIN_SECONDS to finish; capture rules stay so the next ztunnel re-adopts the pods.
-import { logger } from '../shared/log.ts';
-import { errorMessage } from '../shared/errors.ts';
-import { loadConfig } from './config.ts';
-import { startZtunnel } from './ztunnel.ts';
+import { restartWithRuntimeOptions, persistCompileCache } from '../shared/runtime.ts';
+
+restartWithRuntimeOptions(import.meta.url); // compile cache (shared/runtime.ts); the rest loads after
+const { logger } = await import('../shared/log.ts');
+const { errorMessage } = await import('../shared/errors.ts');
+const { loadConfig } = await import('./config.ts');
+const { startZtunnel } = await import('./ztunnel.ts');
 
 const log = logger('ztunnel');
 const config = loadConfig();
@@ -13,6 +16,7 @@ const zt = await startZtunnel(config, log).catch((err: unknown) => {
   log.error({ err: errorMessage(err), code: (err as { code?: string }).code }, 'ztunnel failed to start');
   process.exit(1);
 });
+persistCompileCache();
 
 function stop(signal: string): void {
   if (stopping) return;

@@ -6,7 +6,7 @@
 // (its last good version is not kept: a route that became invalid stops routing, and its status says why).
 import type { V1Namespace, V1Pod, V1Service } from '@kubernetes/client-node';
 import { bindWaypoint } from '../ambient/waypoints.ts';
-import { WAYPOINT_CLASS } from '../ambient/labels.ts';
+import { WAYPOINT_CLASS, selectsNonEmpty } from '../ambient/labels.ts';
 import { podUid } from '../ambient/workloads.ts';
 import type { Gateway } from '../ambient/inputs.ts';
 import { WAYPOINT_CONFIG_SCHEMA, type WaypointConfig } from '../../shared/waypoint/config.ts';
@@ -65,6 +65,14 @@ export class WaypointCompiler {
     const m = this.#inputs.get(kind as InputKind);
     if (!m) return false;
     const k = keyOf(obj);
+    // A pod matters here only by its labels (which services it backs): status churn is not a change.
+    if (kind === 'Pod' && type !== 'delete') {
+      const before = m.get(k);
+      m.set(k, obj);
+      if (before && sameLabels(before.metadata?.labels, obj.metadata?.labels)) return false;
+      this.#dirty = true;
+      return true;
+    }
     if (type === 'delete') {
       m.delete(k);
       this.#validation.delete(`${kind}/${k}`);
@@ -123,11 +131,13 @@ export class WaypointCompiler {
     const byHost = new Map(infos.map((i) => [i.hostname, i]));
     const lookup: ServiceLookup = { byName: (ns, name) => byName.get(`${ns}/${name}`), byHost: (h) => byHost.get(h) };
 
-    const workloads: WorkloadInfo[] = pods.map((p) => {
+    const waypointGateways = gateways.filter((gw) => gw.spec?.gatewayClassName === WAYPOINT_CLASS);
+    // Which services back each pod, found through an index on one selector label (not every service per pod:
+    // 2000 pods × 1000 services made this compile the controller's largest cost per flush). Only computed
+    // when a waypoint exists: subsets resolve to the workloads behind a route's destination.
+    const workloads: WorkloadInfo[] = waypointGateways.length === 0 ? [] : backingServices(pods, services).map(({ pod: p, services: backs }) => {
       const ns = p.metadata?.namespace ?? '';
-      const labels = p.metadata?.labels ?? {};
-      const backs = services.filter((s) => s.metadata?.namespace === ns && selects(s.spec?.selector, labels)).map((s) => info(s).key);
-      return { uid: podUid(o.clusterId, ns, p.metadata?.name ?? ''), namespace: ns, labels, services: backs };
+      return { uid: podUid(o.clusterId, ns, p.metadata?.name ?? ''), namespace: ns, labels: p.metadata?.labels ?? {}, services: backs.map((s) => info(s).key) };
     });
 
     // Which waypoint each Service asks for (even one without an address yet: its config must be ready first).
@@ -151,8 +161,7 @@ export class WaypointCompiler {
     const configs = new Map<string, WaypointConfig>();
     const reference = new Map<string, ConfigVerdict>();
     const bypassInputs: Array<{ gateway: Gateway; services: V1Service[] }> = [];
-    for (const gw of gateways) {
-      if (gw.spec?.gatewayClassName !== WAYPOINT_CLASS) continue;
+    for (const gw of waypointGateways) {
       const ns = gw.metadata?.namespace ?? '';
       const name = gw.metadata?.name ?? '';
       const bound = boundTo.get(`${ns}/${name}`) ?? [];
@@ -192,7 +201,30 @@ export class WaypointCompiler {
   }
 }
 
-function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
-  if (!selector || Object.keys(selector).length === 0) return false;
-  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+function sameLabels(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  const ka = Object.keys(a ?? {});
+  return ka.length === Object.keys(b ?? {}).length && ka.every((k) => a![k] === b?.[k]);
+}
+
+/** Each pod with the services (same namespace, non-empty selector) that select it. */
+export function backingServices(pods: readonly V1Pod[], services: readonly V1Service[]): Array<{ pod: V1Pod; services: V1Service[] }> {
+  const byLabel = new Map<string, V1Service[]>(); // `ns\0key\0value` of one selector entry → services
+  const order = new Map(services.map((s, i) => [s, i]));
+  for (const s of services) {
+    const first = Object.entries(s.spec?.selector ?? {})[0];
+    if (!first) continue;
+    const k = `${s.metadata?.namespace ?? ''}\0${first[0]}\0${first[1]}`;
+    const list = byLabel.get(k);
+    if (list) list.push(s);
+    else byLabel.set(k, [s]);
+  }
+  return pods.map((pod) => {
+    const ns = pod.metadata?.namespace ?? '';
+    const labels = pod.metadata?.labels ?? {};
+    const backs: V1Service[] = [];
+    for (const [k, v] of Object.entries(labels)) {
+      for (const s of byLabel.get(`${ns}\0${k}\0${v}`) ?? []) if (selectsNonEmpty(s.spec?.selector, labels)) backs.push(s);
+    }
+    return { pod, services: backs.sort((a, b) => order.get(a)! - order.get(b)!) };
+  });
 }

@@ -8,7 +8,7 @@ import { logger, type Logger } from '../../shared/log.ts';
 import { errorMessage } from '../../shared/errors.ts';
 import { adsServiceDefinition, type DeltaDiscoveryRequest, type DeltaDiscoveryResponse } from '../../shared/proto/index.ts';
 import { ResourceStore, type ResourceUpsert, type StoredResource } from './store.ts';
-import { applyRequest, initialTypeState, markSent, planResponse, type TypeState } from './state.ts';
+import { applyRequest, initialTypeState, markSent, noteChanged, planResponse, settled, type TypeState } from './state.ts';
 import { createXdsMetrics, metricType, type XdsMetrics } from './metrics.ts';
 import { XdsUnauthenticatedError } from './errors.ts';
 
@@ -104,7 +104,10 @@ export function createDeltaAds(opts: DeltaAdsOptions = {}): DeltaAds {
     const client = conn.client;
     const visible = opts.filter ? (name: string) => opts.filter!(client, typeUrl, name) : undefined;
     const plan = planResponse(slot.state, current, visible);
-    if (!plan) return;
+    if (!plan) {
+      slot.state = settled(slot.state);
+      return;
+    }
     const nonce = `${noncePrefix}-${++nonceSeq}`;
     const response: DeltaDiscoveryResponse = {
       typeUrl,
@@ -217,13 +220,24 @@ export function createDeltaAds(opts: DeltaAdsOptions = {}): DeltaAds {
     service: { DeltaAggregatedResources: handle as grpc.handleBidiStreamingCall<DeltaDiscoveryRequest, DeltaDiscoveryResponse> },
     update(typeUrl, upserts, removals) {
       const changed = store.update(typeUrl, upserts, removals);
-      if (changed.length > 0) schedule([typeUrl]);
+      if (changed.length > 0) {
+        for (const conn of conns) {
+          const slot = conn.slots.get(typeUrl);
+          if (slot) slot.state = noteChanged(slot.state, changed);
+        }
+        schedule([typeUrl]);
+      }
       return changed;
     },
     resources: (typeUrl) => store.resources(typeUrl),
     resync() {
       const types = new Set(store.typeUrls());
-      for (const conn of conns) for (const t of conn.slots.keys()) types.add(t);
+      for (const conn of conns) {
+        for (const [t, slot] of conn.slots) {
+          types.add(t);
+          slot.state = noteChanged(slot.state, 'all');
+        }
+      }
       schedule(types);
     },
     connectedClients() {

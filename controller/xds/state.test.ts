@@ -1,7 +1,7 @@
 // Table tests of the pure delta xDS stream state: subscriptions, ACK/NACK, reconnects, removals.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyRequest, initialTypeState, markSent, planResponse, type TypeRequest, type TypeState, type ResponsePlan } from './state.ts';
+import { applyRequest, initialTypeState, markSent, noteChanged, planResponse, settled, type TypeRequest, type TypeState, type ResponsePlan } from './state.ts';
 
 type Store = Map<string, { version: string }>;
 const store = (entries: Record<string, string>): Store => new Map(Object.entries(entries).map(([k, v]) => [k, { version: v }]));
@@ -12,7 +12,8 @@ const req = (r: Partial<TypeRequest>): TypeRequest => ({
 type Step =
   | { req: Partial<TypeRequest>; outcome?: string }
   | { send: string; expect: ResponsePlan | undefined; visible?: (n: string) => boolean }
-  | { store: Record<string, string> };
+  | { store: Record<string, string> }
+  | { resync: true };
 
 interface Case {
   name: string;
@@ -24,7 +25,13 @@ function run(c: Case): TypeState {
   let s = initialTypeState();
   let current: Store = new Map();
   for (const step of c.steps) {
-    if ('store' in step) current = store(step.store);
+    if ('store' in step) {
+      // As the server does: the names whose version changed (or that appeared/vanished) become pending.
+      const next = store(step.store);
+      const changed = [...new Set([...current.keys(), ...next.keys()])].filter((n) => current.get(n)?.version !== next.get(n)?.version);
+      current = next;
+      s = noteChanged(s, changed);
+    } else if ('resync' in step) s = noteChanged(s, 'all');
     else if ('req' in step) {
       const r = applyRequest(s, req(step.req));
       s = r.state;
@@ -32,7 +39,7 @@ function run(c: Case): TypeState {
     } else {
       const plan = planResponse(s, current, step.visible);
       assert.deepStrictEqual(plan, step.expect, `${c.name}: plan before ${step.send}`);
-      if (plan) s = markSent(s, step.send, plan, current);
+      s = plan ? markSent(s, step.send, plan, current) : settled(s);
     }
   }
   return s;
@@ -87,7 +94,13 @@ const cases: Case[] = [
   ] },
   { name: 'per-client filter hides resources and removes ones that become hidden', steps: [
     { store: { a: '1', b: '1' } }, { req: {} }, { send: 'n1', expect: { upserts: ['a', 'b'], removals: [] } }, { req: { responseNonce: 'n1' } },
-    { send: 'n2', expect: { upserts: [], removals: ['b'] }, visible: (n) => n !== 'b' },
+    // The filter's inputs changed: the server resyncs, so every name is looked at again.
+    { resync: true }, { send: 'n2', expect: { upserts: [], removals: ['b'] }, visible: (n) => n !== 'b' },
+  ] },
+  { name: 'a plan looks only at names changed since the last one (a store change elsewhere does not re-evaluate hidden names)', steps: [
+    { store: { a: '1', b: '1' } }, { req: {} }, { send: 'n1', expect: { upserts: ['a', 'b'], removals: [] } }, { req: { responseNonce: 'n1' } },
+    { store: { a: '2', b: '1' } }, { send: 'n2', expect: { upserts: ['a'], removals: [] }, visible: (n) => n !== 'b' },
+    { req: { responseNonce: 'n2' } }, { resync: true }, { send: 'n3', expect: { upserts: [], removals: ['b'] }, visible: (n) => n !== 'b' },
   ] },
   { name: 'wildcard unsubscribe removes nothing but stops updates', steps: [
     { store: { a: '1' } }, { req: {} }, { send: 'n1', expect: { upserts: ['a'], removals: [] } }, { req: { responseNonce: 'n1' } },

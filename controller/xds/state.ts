@@ -26,6 +26,12 @@ export interface TypeState {
   readonly mustRespond: boolean;
   /** Newly subscribed names: sent even if the client claims the same version. */
   readonly forced: ReadonlySet<string>;
+  /**
+   * Names to look at in the next plan: those the store changed since the last plan (`noteChanged`), or 'all' after
+   * anything that can change the answer for every name (first request, wildcard change, NACK, resync). Planning
+   * only these keeps a one-pod change from scanning all 3000 resources twice per stream.
+   */
+  readonly pending: ReadonlySet<string> | 'all';
 }
 
 export interface TypeRequest {
@@ -55,7 +61,7 @@ export const WILDCARD = '*';
 export function initialTypeState(): TypeState {
   return {
     started: false, wildcard: false, subscribed: new Set(), known: new Map(), rejected: new Map(),
-    inFlight: undefined, mustRespond: false, forced: new Set(),
+    inFlight: undefined, mustRespond: false, forced: new Set(), pending: 'all',
   };
 }
 
@@ -65,14 +71,18 @@ export function applyRequest(state: TypeState, req: TypeRequest): { state: TypeS
   const forced = state.forced as Set<string>;
   const known = state.known as Map<string, string>;
   const rejected = state.rejected as Map<string, string | null>;
-  let { wildcard, mustRespond, inFlight } = state;
+  let { wildcard, mustRespond, inFlight, pending } = state;
   let outcome: RequestOutcome;
+  const note = (name: string): void => {
+    if (pending !== 'all') (pending as Set<string>).add(name);
+  };
 
   if (!state.started) {
     // Legacy wildcard: a first request naming nothing subscribes to everything.
     wildcard = req.resourceNamesSubscribe.length === 0 || req.resourceNamesSubscribe.includes(WILDCARD);
     for (const [name, version] of Object.entries(req.initialResourceVersions)) known.set(name, version);
     mustRespond = true;
+    pending = 'all';
     outcome = { kind: 'initial' };
   } else if (req.responseNonce === '') {
     outcome = { kind: 'subscription' };
@@ -81,6 +91,7 @@ export function applyRequest(state: TypeState, req: TypeRequest): { state: TypeS
   } else if (req.errorDetail && (req.errorDetail.code || req.errorDetail.message)) {
     for (const [name, version] of inFlight.resources) rejected.set(name, version);
     outcome = { kind: 'nack', nacked: inFlight, message: req.errorDetail.message ?? '' };
+    pending = 'all';
     inFlight = undefined;
   } else {
     for (const [name, version] of inFlight.resources) {
@@ -94,16 +105,19 @@ export function applyRequest(state: TypeState, req: TypeRequest): { state: TypeS
 
   for (const name of req.resourceNamesSubscribe) {
     if (name === WILDCARD) {
+      if (!wildcard) pending = 'all';
       wildcard = true;
       continue;
     }
     subscribed.add(name);
+    note(name);
     if (!state.started && known.has(name)) continue; // reconnect: the client already has it
     forced.add(name);
     mustRespond = true;
   }
   for (const name of req.resourceNamesUnsubscribe) {
     if (name === WILDCARD) {
+      if (wildcard) pending = 'all';
       wildcard = false;
       continue;
     }
@@ -111,7 +125,23 @@ export function applyRequest(state: TypeState, req: TypeRequest): { state: TypeS
     forced.delete(name);
     known.delete(name); // the client dropped it; no removal notice owed
   }
-  return { state: { started: true, wildcard, subscribed, known, rejected, inFlight, mustRespond, forced }, outcome };
+  return { state: { started: true, wildcard, subscribed, known, rejected, inFlight, mustRespond, forced, pending }, outcome };
+}
+
+/** The store changed these names (or, with 'all', anything visible may have changed); `state` is consumed. */
+export function noteChanged(state: TypeState, names: Iterable<string> | 'all'): TypeState {
+  if (state.pending === 'all') return state;
+  if (names === 'all') return { ...state, pending: 'all' };
+  for (const n of names) (state.pending as Set<string>).add(n);
+  return state;
+}
+
+/** Nothing was owed after looking at the pending names: forget them (`state` is consumed). */
+export function settled(state: TypeState): TypeState {
+  if (state.inFlight || !state.started) return state;
+  if (state.pending === 'all') return { ...state, pending: new Set() };
+  (state.pending as Set<string>).clear();
+  return state;
 }
 
 /**
@@ -127,15 +157,23 @@ export function planResponse(
   const wanted = (name: string): boolean => (state.wildcard || state.subscribed.has(name)) && current.has(name) && visible(name);
   const upserts: string[] = [];
   const removals: string[] = [];
-  for (const [name, { version }] of current) {
-    if (!wanted(name)) continue;
+  const upsertIfOwed = (name: string, version: string): void => {
     if (state.forced.has(name)) upserts.push(name);
     else if (state.known.get(name) !== version && state.rejected.get(name) !== version) upserts.push(name);
-  }
-  for (const name of state.known.keys()) {
-    if (wanted(name)) continue;
-    if (state.rejected.has(name) && state.rejected.get(name) === null) continue;
+  };
+  const removeIfOwed = (name: string): void => {
+    if (state.rejected.has(name) && state.rejected.get(name) === null) return;
     removals.push(name);
+  };
+  if (state.pending === 'all') {
+    for (const [name, { version }] of current) if (wanted(name)) upsertIfOwed(name, version);
+    for (const name of state.known.keys()) if (!wanted(name)) removeIfOwed(name);
+  } else {
+    for (const name of state.pending) {
+      if (wanted(name)) upsertIfOwed(name, current.get(name)!.version);
+      else if (state.known.has(name)) removeIfOwed(name);
+    }
+    for (const name of state.forced) if (!state.pending.has(name) && wanted(name)) upserts.push(name);
   }
   // Explicitly subscribed names that do not exist (for this client): say so with a removal.
   for (const name of state.forced) {
@@ -156,5 +194,5 @@ export function markSent(
   for (const name of plan.upserts) resources.set(name, current.get(name)?.version ?? null);
   for (const name of plan.removals) resources.set(name, null);
   (state.forced as Set<string>).clear();
-  return { ...state, inFlight: { nonce, resources }, mustRespond: false };
+  return { ...state, inFlight: { nonce, resources }, mustRespond: false, pending: new Set() };
 }

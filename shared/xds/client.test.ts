@@ -193,3 +193,22 @@ test('xds client: close before the first state rejects synced; close is idempote
   await eventually(() => ads.streams[0]!.ended, 5000);
   assert.equal(c.connected(), false);
 });
+
+test('xds client: a stream that stays silent is abandoned and a new one opened', { timeout: 30_000 }, async (t) => {
+  const ads = await fakeAds(t);
+  const { c } = client(t, ads.port, new XdsState(), { firstResponseTimeoutMs: 1500 });
+  // The server accepts the stream and never answers (a controller still starting, a stuck connection).
+  await eventually(() => ads.streams.length >= 2, 5000);
+  assert.ok(ads.streams[0]!.ended, 'the silent stream was cancelled');
+  assert.match(c.dump().lastError?.message ?? '', /no response within 1500 ms/);
+  assert.equal(c.connected(), false);
+  // A server that answers keeps the stream: no further streams once a response arrived.
+  await eventually(() => ads.latest().requests.length === 2, 5000);
+  const answered = ads.streams.length;
+  await ads.reply(ads.send(ADDR, [wres('web-1', '10.244.1.5')]));
+  await ads.reply(ads.send(AUTHZ, [pres]));
+  await c.synced;
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(ads.streams.length, answered, 'an answered stream is kept');
+  assert.ok(c.connected());
+});

@@ -36,6 +36,12 @@ export interface XdsClientOptions {
   onSynced?: () => void;
   log: Logger;
   backoff?: Partial<Backoff>;
+  /**
+   * A stream that has not delivered its first response within this time is abandoned and retried (default 20 s).
+   * The server answers the first request at once (even with nothing to send), so silence means the stream is stuck:
+   * e.g. opened while the controller was still starting, or to an address that swallows packets.
+   */
+  firstResponseTimeoutMs?: number;
 }
 
 export interface XdsTypeDump {
@@ -91,6 +97,7 @@ export function startXdsClient(opts: XdsClientOptions): XdsClient {
   let client: AdsClient | undefined;
   let stream: Stream | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let firstResponseTimer: NodeJS.Timeout | undefined;
   let isConnected = false;
   let connectedSince: Date | undefined;
   let streams = 0;
@@ -114,6 +121,7 @@ export function startXdsClient(opts: XdsClientOptions): XdsClient {
 
   function onResponse(s: Stream, r: DeltaDiscoveryResponse): void {
     if (s !== stream) return;
+    clearTimeout(firstResponseTimer);
     if (!isConnected) {
       isConnected = true;
       connectedSince = new Date();
@@ -147,6 +155,7 @@ export function startXdsClient(opts: XdsClientOptions): XdsClient {
   function onStreamEnd(s: Stream, why: string): void {
     if (s !== stream) return;
     stream = undefined;
+    clearTimeout(firstResponseTimer);
     const wasConnected = isConnected;
     isConnected = false;
     connectedSince = undefined;
@@ -186,6 +195,12 @@ export function startXdsClient(opts: XdsClientOptions): XdsClient {
     s.on('error', (err: grpc.ServiceError) => onStreamEnd(s, `${grpc.status[err.code] ?? err.code}: ${err.details || err.message}`));
     s.on('status', (st: grpc.StatusObject) => onStreamEnd(s, st.code === grpc.status.OK ? 'server ended the stream' : `${grpc.status[st.code]}: ${st.details}`));
     for (const sub of opts.subscriptions) s.write(initialRequest(sub.typeUrl, opts.node, sub.versions(), sub.names));
+    const silenceMs = opts.firstResponseTimeoutMs ?? 20_000;
+    firstResponseTimer = setTimeout(() => {
+      if (s !== stream || isConnected) return;
+      onStreamEnd(s, `no response within ${silenceMs} ms of opening the stream`);
+      s.cancel();
+    }, silenceMs);
   }
 
   connect();
@@ -196,6 +211,7 @@ export function startXdsClient(opts: XdsClientOptions): XdsClient {
     async close() {
       if (closed) return;
       closed = true;
+      clearTimeout(firstResponseTimer);
       if (timer) clearTimeout(timer);
       timer = undefined;
       const s = stream;

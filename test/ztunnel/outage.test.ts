@@ -113,7 +113,13 @@ test('ztunnel: the controller away for a minute — existing and new connections
 
   assert.equal(await longDone, 0, `the long-lived connection survived: ${longOut}`);
   assert.match(longOut, /ticks ok/);
-  await eventually(async () => (await ztunnelConfigDump(m, 'node-1')).xds?.connected === true, 60_000); // up to two 15 s reconnect backoffs after the controller is Ready, on a loaded 2-core CI machine
+  // Up to two 15 s reconnect backoffs (plus a 20 s silent-stream timeout) after the controller is Ready, on a loaded
+  // 2-core CI machine. On failure, say what the client was doing.
+  await eventually(async () => (await ztunnelConfigDump(m, 'node-1')).xds?.connected === true, 60_000).catch(async (err: unknown) => {
+    const x = (await ztunnelConfigDump(m, 'node-1').catch(() => ({ xds: undefined }))).xds as Record<string, unknown> | undefined;
+    const { types: _types, ...state } = x ?? {};
+    throw new Error(`ztunnel on node-1 did not reconnect to the controller: ${JSON.stringify(state)}`, { cause: err });
+  });
   const latePod = (await waitReady(m, 'zt', 3)).find((p) => p.name === 'late')!;
   await eventually(async () => {
     const r = await execIn(m, client, ['curl', '-sS', '--max-time', '5', `http://${latePod.ip}:8080/`], 10_000);
