@@ -5,7 +5,7 @@
 # Stage 1 builds the native addon (socket options Node lacks: SO_ORIGINAL_DST, IP_TRANSPARENT, SO_MARK, setns)
 # against the base image's Node 24 headers and installs the production packages. Stage 2 is a slim Node 24 with
 # the tools ztunnel runs inside pod namespaces (nft, ip, nsenter) and the TypeScript sources, which Node 24 runs
-# directly (type stripping): there is no compile step.
+# directly (type stripping, cached at build time): there is no compile step.
 ARG NODE_VERSION=24
 
 FROM node:${NODE_VERSION}-bookworm AS build
@@ -32,6 +32,11 @@ COPY shared/ shared/
 COPY controller/ controller/
 COPY ztunnel/ ztunnel/
 COPY waypoint/ waypoint/
+# A compile cache warmed now, so no pod ever strips TypeScript: Node's stripper, once loaded, stays in the process
+# (~17 MB RSS each; shared/runtime.ts). Read-only at run time is fine: a process that cannot write it still reads it.
+ENV NODE_COMPILE_CACHE=/app/.compile-cache
+RUN for c in controller ztunnel waypoint; do MESH_WARM_COMPILE_CACHE=1 node /app/bin/ambient-mesh.ts "$c" || exit 1; done \
+ && chmod -R a+rX /app/.compile-cache
 # Root in the image: ztunnel needs it for its three capabilities (deploy/ drops all others); the controller and
 # waypoints run as 1337 through their pods' securityContext.
 ENTRYPOINT ["node", "/app/bin/ambient-mesh.ts"]

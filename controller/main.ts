@@ -5,7 +5,7 @@
 // Without --kubeconfig it uses $KUBECONFIG or the in-cluster service account, like any Kubernetes controller.
 // V8 flags and the compile cache: the process first replaces itself (same pid) to apply them (shared/runtime.ts).
 import { parseArgs } from 'node:util';
-import { restartWithRuntimeOptions, persistCompileCache } from '../shared/runtime.ts';
+import { restartWithRuntimeOptions, persistCompileCache, exitIfWarmingCompileCache } from '../shared/runtime.ts';
 
 /**
  * V8 sizes its young generation from the machine's memory: on a large node it grows to 128 MB committed
@@ -18,6 +18,7 @@ const { KubeConfig } = await import('@kubernetes/client-node');
 const { logger } = await import('../shared/log.ts');
 const { errorMessage } = await import('../shared/errors.ts');
 const { startController } = await import('./controller.ts');
+exitIfWarmingCompileCache();
 
 const log = logger('controller');
 const { values: v } = parseArgs({

@@ -1,13 +1,14 @@
 // The waypoint binary, run as the pod of a waypoint Deployment the controller renders for a Gateway of class
 // istio-waypoint (see waypoint.ts for what it starts). SIGTERM drains: readiness fails at once, the HBONE listener
 // stops accepting, open tunnels get DRAIN_SECONDS to finish.
-import { restartWithRuntimeOptions, persistCompileCache } from '../shared/runtime.ts';
+import { restartWithRuntimeOptions, persistCompileCache, exitIfWarmingCompileCache } from '../shared/runtime.ts';
 
 restartWithRuntimeOptions(import.meta.url); // compile cache (shared/runtime.ts); the rest loads after
 const { logger } = await import('../shared/log.ts');
 const { errorMessage } = await import('../shared/errors.ts');
 const { loadWaypointEnv } = await import('./config.ts');
 const { startWaypoint } = await import('./waypoint.ts');
+exitIfWarmingCompileCache();
 
 const log = logger('waypoint');
 let env;

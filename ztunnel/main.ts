@@ -1,13 +1,14 @@
 // The ztunnel binary, run as a DaemonSet pod in its own network namespace (see ztunnel.ts for what it starts). Configuration
 // comes from the environment (config.ts). SIGTERM drains: readiness fails at once, listeners stop accepting, live
 // connections get DRAIN_SECONDS to finish; capture rules stay so the next ztunnel re-adopts the pods.
-import { restartWithRuntimeOptions, persistCompileCache } from '../shared/runtime.ts';
+import { restartWithRuntimeOptions, persistCompileCache, exitIfWarmingCompileCache } from '../shared/runtime.ts';
 
 restartWithRuntimeOptions(import.meta.url); // compile cache (shared/runtime.ts); the rest loads after
 const { logger } = await import('../shared/log.ts');
 const { errorMessage } = await import('../shared/errors.ts');
 const { loadConfig } = await import('./config.ts');
 const { startZtunnel } = await import('./ztunnel.ts');
+exitIfWarmingCompileCache();
 
 const log = logger('ztunnel');
 const config = loadConfig();

@@ -71,3 +71,14 @@ test('the image: Node 24 in both stages, the native addon built and copied, the 
   const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8');
   assert.match(ignore, /^\*\*\/\*\.test\.ts$/m);
 });
+
+test('the image warms the compile cache for every component after copying the sources, and points Node at it', () => {
+  const env = /^ENV NODE_COMPILE_CACHE=(\S+)$/m.exec(finalStage)?.[1];
+  assert.ok(env, 'ENV NODE_COMPILE_CACHE in the final stage');
+  const warm = /^RUN for c in ([^;]+); do MESH_WARM_COMPILE_CACHE=1 node \/app\/bin\/ambient-mesh\.ts "\$c"/m.exec(finalStage);
+  assert.ok(warm, 'a RUN step warming the cache through the entry point');
+  assert.deepEqual(warm[1]!.trim().split(/\s+/).sort(), ['controller', 'waypoint', 'ztunnel']);
+  const lastCopy = Math.max(...[...finalStage.matchAll(/^COPY /gm)].map((m) => m.index!));
+  assert.ok(warm.index! > lastCopy, 'the cache is warmed after every source is copied (a later COPY would change what it covers)');
+  assert.match(finalStage, new RegExp(`chmod -R a\\+rX ${env!.replace(/\//g, '\\/')}`), 'readable by the non-root waypoint and controller');
+});
