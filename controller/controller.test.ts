@@ -14,7 +14,7 @@ import { AdsClient, ADDRESS_TYPE_URL as ADDR, AUTHORIZATION_TYPE_URL as AUTHZ, d
 const pod = (name: string, ns: string, sa: string, labels: Record<string, string>) => testPod(name, ns, { sa, labels });
 
 test('controller: xDS over TLS with a ztunnel token — full state, one incremental update, a removal, a quiet reconnect, policy status', { timeout: 120_000 }, async (t) => {
-  const { api, kc, core } = await startTestApi(t);
+  const { api, kc, kube, core } = await startTestApi(t);
   const crd = kc.makeApiClient(CustomObjectsApi);
 
   await core.createNamespace({ body: { metadata: { name: 'istio-system' } } });
@@ -31,7 +31,7 @@ test('controller: xDS over TLS with a ztunnel token — full state, one incremen
     body: { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'allow-shop' }, spec: { action: 'ALLOW', rules: [{ from: [{ source: { namespaces: ['shop'] } }] }] } },
   });
 
-  const ctl = await startController({ kubeconfig: kc, grpcPort: 0, debugPort: 0, debounceMs: 20, log: silent });
+  const ctl = await startController({ kube, grpcPort: 0, debugPort: 0, debounceMs: 20, log: silent });
   t.after(() => ctl.close());
 
   const token = api.mintServiceAccountToken('istio-system', 'ztunnel', { audiences: ['istio-ca'], pod: { name: 'ztunnel-n1', uid: zt.metadata!.uid! } });

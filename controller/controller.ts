@@ -6,7 +6,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry, Counter, collectDefaultMetrics } from 'prom-client';
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeClient } from '../shared/kube/client.ts';
 import { logger, type Logger } from '../shared/log.ts';
 import { errorMessage } from '../shared/errors.ts';
 import { createCa, type Ca } from './ca/index.ts';
@@ -24,7 +24,7 @@ import { decodeWaypointConfig } from '../shared/waypoint/codec.ts';
 import { startLeaderElection, type LeaderElection } from './kube/leader.ts';
 
 export interface ControllerOptions {
-  kubeconfig: KubeConfig;
+  kube: KubeClient;
   namespace?: string; // istio-system
   trustDomain?: string; // cluster.local
   clusterId?: string; // Kubernetes
@@ -67,8 +67,8 @@ export async function startController(o: ControllerOptions): Promise<Controller>
   const trustDomain = o.trustDomain ?? 'cluster.local';
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const ca = await createCa({ kubeconfig: o.kubeconfig, namespace, trustDomain, audience: o.caAudience ?? 'istio-ca', registry, log: log.child({ part: 'ca' }) });
-  const authenticate = tokenReviewAuthenticator(o.kubeconfig, o.caAudience ?? 'istio-ca');
+  const ca = await createCa({ kube: o.kube, namespace, trustDomain, audience: o.caAudience ?? 'istio-ca', registry, log: log.child({ part: 'ca' }) });
+  const authenticate = tokenReviewAuthenticator(o.kube, o.caAudience ?? 'istio-ca');
   const ads = createDeltaAds({
     debounceMs: o.debounceMs ?? 100,
     registry,
@@ -80,13 +80,13 @@ export async function startController(o: ControllerOptions): Promise<Controller>
   });
 
   const rejections = new Counter({ name: 'mesh_controller_config_rejections_total', help: 'Policies not applied as written, by kind and reason', labelNames: ['kind', 'reason'], registers: [registry] });
-  const status = createStatusWriter(o.kubeconfig, log.child({ part: 'status' }));
+  const status = createStatusWriter(o.kube, log.child({ part: 'status' }));
   // Only the leader writes status, so two replicas can run; a new leader rewrites the latest verdicts.
   const election: LeaderElection = startLeaderElection({
-    kubeconfig: o.kubeconfig, namespace, name: 'ambient-controller-status', identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
+    kube: o.kube, namespace, name: 'ambient-controller-status', identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
     log: log.child({ part: 'leader' }), onChange: (leader) => leader && status.writeAll(),
   });
-  const rootPublisher = startRootCertPublisher({ kubeconfig: o.kubeconfig, rootCertPem: ca.rootCertPem, isLeader: () => election.isLeader(), log: log.child({ part: 'root-cert' }) });
+  const rootPublisher = startRootCertPublisher({ kube: o.kube, rootCertPem: ca.rootCertPem, isLeader: () => election.isLeader(), log: log.child({ part: 'root-cert' }) });
   const pipeline = new Pipeline({
     clusterId: o.clusterId ?? 'Kubernetes', trustDomain, network: o.network ?? '', rootNamespace: namespace,
     sink: ads, log: log.child({ part: 'index' }),
@@ -103,13 +103,13 @@ export async function startController(o: ControllerOptions): Promise<Controller>
     },
   });
   let toWaypoints = (_k: string, _t: EventType, _o: KubernetesObject): void => {};
-  const watches: Watches = startWatches(o.kubeconfig, [...meshKinds(o.kubeconfig), ...waypointWatchedKinds(o.kubeconfig)], (kind, type, obj) => {
+  const watches: Watches = startWatches(o.kube, [...meshKinds(), ...waypointWatchedKinds()], (kind, type, obj) => {
     pipeline.event(kind, type, obj);
     if ((WAYPOINT_EVENT_KINDS as readonly string[]).includes(kind)) toWaypoints(kind, type, obj);
   }, log.child({ part: 'watch' }));
   const xdsForWaypoints = o.waypointXdsAddress ?? `istiod.${namespace}.svc:15012`;
   const waypoints: WaypointReconciler = startWaypointReconciler({
-    kubeconfig: o.kubeconfig,
+    kube: o.kube,
     render: {
       image: o.waypointImage ?? 'ambient-mesh/ambient-mesh', xdsAddress: xdsForWaypoints, caAddress: xdsForWaypoints,
       trustDomain, clusterId: o.clusterId ?? 'Kubernetes', controlPlaneNamespace: namespace,

@@ -14,7 +14,7 @@ import { restartWithRuntimeOptions, persistCompileCache, exitIfWarmingCompileCac
  * (command line or NODE_OPTIONS) wins; MESH_NO_RESTART=1 skips the restart (shared/runtime.ts).
  */
 restartWithRuntimeOptions(import.meta.url, ['--max-semi-space-size=8']);
-const { KubeConfig } = await import('@kubernetes/client-node');
+const { KubeClient } = await import('../shared/kube/client.ts');
 const { logger } = await import('../shared/log.ts');
 const { errorMessage } = await import('../shared/errors.ts');
 const { startController } = await import('./controller.ts');
@@ -35,13 +35,10 @@ const { values: v } = parseArgs({
   },
 });
 
-const kc = new KubeConfig();
-if (v.kubeconfig) kc.loadFromFile(v.kubeconfig);
-else kc.loadFromDefault();
-
 try {
+  const kube = await KubeClient.load(v.kubeconfig ? { kubeconfig: v.kubeconfig } : {});
   const ctl = await startController({
-    kubeconfig: kc, namespace: v.namespace, trustDomain: v['trust-domain'], clusterId: v['cluster-id'],
+    kube, namespace: v.namespace, trustDomain: v['trust-domain'], clusterId: v['cluster-id'],
     host: v.host, grpcPort: Number(v['grpc-port']), debugPort: Number(v['debug-port']), log,
     ...(v['waypoint-xds-address'] ? { waypointXdsAddress: v['waypoint-xds-address'] } : {}),
     ...(v['waypoint-image'] ? { waypointImage: v['waypoint-image'] } : {}),

@@ -3,7 +3,7 @@
 // the waypoint compiler: one object can carry several, so the writer keeps every condition it owns per object and
 // writes them together), and `status.parents` on Gateway API routes. The latest state of every object is kept so a
 // replica that becomes leader can write it all; a failed write is logged and retried on the next change.
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeClient } from '../shared/kube/client.ts';
 import type { Logger } from '../shared/log.ts';
 import { errorMessage } from '../shared/errors.ts';
 
@@ -50,20 +50,19 @@ export interface StatusWriter {
   writeAll(): void;
 }
 
-export function createStatusWriter(kc: KubeConfig, log: Logger): StatusWriter {
-  const api = kc.makeApiClient(CustomObjectsApi);
+export function createStatusWriter(kube: KubeClient, log: Logger): StatusWriter {
   const objects = new Map<string, { kind: string; namespace: string; name: string; conditions: Map<string, Condition> }>();
-  const patch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
   const write = async (key: string): Promise<void> => {
     const o = objects.get(key);
     const k = o && KINDS[o.kind];
     if (!o || !k) return;
     const conditions = [...o.conditions.values()];
+    const path = `/apis/${k.group}/${k.version}/namespaces/${o.namespace}/${k.plural}/${o.name}`;
     let status: Record<string, unknown> = { conditions };
     if (ROUTE_KINDS.has(o.kind)) {
       // Gateway API: one entry per parent (the Services the route attaches to), each with Accepted and ResolvedRefs.
-      const cur = await api.getNamespacedCustomObject({ group: k.group, version: k.version, namespace: o.namespace, plural: k.plural, name: o.name }) as { spec?: { parentRefs?: unknown[] } };
+      const cur = await kube.get<{ spec?: { parentRefs?: unknown[] } }>(path);
       const c = conditions[0];
       const resolved: Condition | undefined = c && {
         ...c, type: 'ResolvedRefs',
@@ -74,9 +73,7 @@ export function createStatusWriter(kc: KubeConfig, log: Logger): StatusWriter {
       const accepted: Condition | undefined = c && (c.reason === 'BackendNotFound' ? { ...c, status: 'True', reason: 'Accepted', message: '' } : { ...c, type: 'Accepted' });
       status = { parents: (cur.spec?.parentRefs ?? []).map((parentRef) => ({ parentRef, controllerName: GATEWAY_CONTROLLER_NAME, conditions: [accepted, resolved].filter(Boolean) })) };
     }
-    await api.patchNamespacedCustomObjectStatus(
-      { group: k.group, version: k.version, namespace: o.namespace, plural: k.plural, name: o.name, body: { status } }, patch,
-    );
+    await kube.patch(`${path}/status`, { status }, 'merge');
   };
   const writeLogged = (key: string): void => {
     write(key).catch((err: unknown) => log.warn({ object: key, err: errorMessage(err) }, 'cannot write status'));

@@ -5,7 +5,8 @@
 import { writeFileSync, renameSync, readFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { KubeConfig, CoreV1Api, DiscoveryV1Api, type V1Service, type V1EndpointSlice } from '@kubernetes/client-node';
+import { KubeConfig, CoreV1Api, type V1Service, type V1EndpointSlice } from '@kubernetes/client-node';
+import { KubeClient } from '../shared/kube/client.ts';
 import { startWatches, type Watches } from '../shared/kube/watch.ts';
 import { logger } from '../shared/log.ts';
 import { errorMessage } from '../shared/errors.ts';
@@ -62,7 +63,7 @@ async function start(): Promise<void> {
   dns.serveUdp(await bindUdp({ netns: net.fabric.netns, host: FABRIC_ADDRESS, port: 53 }));
   dns.serveTcp(await listenTcp({ netns: net.fabric.netns, host: FABRIC_ADDRESS, port: 53 }));
   running.proxies = net.nodes.map((n) => new KubeProxy({ netns: n.netns, log: logger('kube-proxy', { node: n.name }) }));
-  await watchServices(kc, (services, slices) => {
+  await watchServices(await KubeClient.load({ kubeconfig: api.kubeconfigPath }), (services, slices) => {
     dns.update(services, slices);
     for (const p of running.proxies) p.update(services, slices);
   });
@@ -120,14 +121,12 @@ async function forgetVanishedNodes(kc: KubeConfig, net: ClusterNetwork): Promise
 }
 
 /** Services + EndpointSlices feed DNS and every node's kube-proxy; bursts are coalesced (20 ms). */
-async function watchServices(kc: KubeConfig, onChange: (s: readonly V1Service[], e: readonly V1EndpointSlice[]) => void): Promise<void> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const disc = kc.makeApiClient(DiscoveryV1Api);
+async function watchServices(kube: KubeClient, onChange: (s: readonly V1Service[], e: readonly V1EndpointSlice[]) => void): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const snapshot = (): void => onChange(watches.list('Service') as V1Service[], watches.list('EndpointSlice') as V1EndpointSlice[]);
-  const watches = startWatches(kc, [
-    { kind: 'Service', path: '/api/v1/services', list: () => core.listServiceForAllNamespaces() as never },
-    { kind: 'EndpointSlice', path: '/apis/discovery.k8s.io/v1/endpointslices', list: () => disc.listEndpointSliceForAllNamespaces() as never },
+  const watches = startWatches(kube, [
+    { kind: 'Service', path: '/api/v1/services' },
+    { kind: 'EndpointSlice', path: '/apis/discovery.k8s.io/v1/endpointslices' },
   ], () => {
     timer ??= setTimeout(() => {
       timer = undefined;

@@ -2,7 +2,7 @@
 // this node's enrolled pods, and the admin/metrics/readiness endpoints. `startZtunnel` is the whole process minus
 // argument parsing and signals (main.ts), so tests can run one in-process.
 import { readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient } from '../shared/kube/client.ts';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from 'pino';
 import { XdsState } from '../shared/state/index.ts';
@@ -45,12 +45,10 @@ export async function startZtunnel(config: ZtunnelConfig, log: Logger): Promise<
   const certs = new CertificateManager({ ca, trustDomain: config.trustDomain, log: log.child({ part: 'identity' }) });
   const pool = new HbonePool({ log: log.child({ part: 'hbone-pool' }) });
 
-  const kc = new KubeConfig();
-  if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
-  else kc.loadFromDefault();
+  const kube = await KubeClient.load(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {});
 
   const agent = new NodeAgent({
-    kubeconfig: kc, nodeName: config.nodeName, nodeIp: config.nodeIp, drainMs: config.drainSeconds * 1000, log: log.child({ part: 'node-agent' }),
+    kube, nodeName: config.nodeName, nodeIp: config.nodeIp, drainMs: config.drainSeconds * 1000, log: log.child({ part: 'node-agent' }),
     services: {
       state, certs, pool, metrics, trustDomain: config.trustDomain, dnsUpstream: config.dnsUpstream, captureDns: config.captureDns,
       log: log.child({ part: 'proxy' }), accessLog: log.child({ part: 'access' }),
@@ -89,6 +87,7 @@ export async function startZtunnel(config: ZtunnelConfig, log: Logger): Promise<
       await xds.close();
       certs.close();
       ca.close();
+      kube.close();
       await admin.close();
     },
   };

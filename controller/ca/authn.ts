@@ -1,7 +1,8 @@
 // Authentication: the caller's ServiceAccount token (gRPC metadata `authorization: Bearer <jwt>`) is checked by a
 // Kubernetes TokenReview with the CA's audience. The result is the caller's service account and, for tokens bound
 // to a pod, that pod's name and uid.
-import { AuthenticationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { V1TokenReview } from '@kubernetes/client-node';
+import type { KubeClient } from '../../shared/kube/client.ts';
 import type { Metadata } from '@grpc/grpc-js';
 import { apiUnavailable, unauthenticated } from './errors.ts';
 import { parseServiceAccountUser, type ServiceAccountRef } from './identity.ts';
@@ -22,13 +23,12 @@ export function bearerToken(md: Metadata): string {
   return m[1]!;
 }
 
-export function tokenReviewAuthenticator(kc: KubeConfig, audience: string): Authenticator {
-  const api = kc.makeApiClient(AuthenticationV1Api);
+export function tokenReviewAuthenticator(kube: KubeClient, audience: string): Authenticator {
   return async (md) => {
     const token = bearerToken(md);
     let review;
     try {
-      review = await api.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences: [audience] } } });
+      review = await kube.create<V1TokenReview>('/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences: [audience] } });
     } catch (err) {
       throw apiUnavailable(`token review failed; is the kubernetes api reachable? (${(err as Error).message})`, err);
     }

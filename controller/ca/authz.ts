@@ -1,7 +1,8 @@
 // Authorization: which identity may the caller get? By default its own. A node proxy (ztunnel) may impersonate
 // a service account, but only one that has a pod on the node the proxy's own pod runs on (Istio's node authorizer).
 // `decide` is pure; `nodePodsLookup` reads the pods from the Kubernetes API.
-import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { KubeClient } from '../../shared/kube/client.ts';
 import { apiUnavailable, permissionDenied, statusCode } from './errors.ts';
 import { parseSpiffeId, sameServiceAccount, spiffeId, type ServiceAccountRef, type SpiffeId } from './identity.ts';
 import type { Caller } from './authn.ts';
@@ -36,13 +37,12 @@ export interface NodeLookup {
   podsOn(node: string): Promise<V1Pod[]>;
 }
 
-export function apiNodeLookup(kc: KubeConfig): NodeLookup {
-  const api = kc.makeApiClient(CoreV1Api);
+export function apiNodeLookup(kube: KubeClient): NodeLookup {
   return {
     async nodeOf(namespace, pod) {
       let p: V1Pod;
       try {
-        p = await api.readNamespacedPod({ name: pod.name, namespace });
+        p = await kube.get<V1Pod>(`/api/v1/namespaces/${namespace}/pods/${pod.name}`);
       } catch (err) {
         if (statusCode(err) === 404) throw permissionDenied(`caller pod ${namespace}/${pod.name} no longer exists`);
         throw apiUnavailable(`cannot read caller pod ${namespace}/${pod.name}: ${(err as Error).message}`, err);
@@ -53,7 +53,7 @@ export function apiNodeLookup(kc: KubeConfig): NodeLookup {
     },
     async podsOn(node) {
       try {
-        return (await api.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` })).items;
+        return (await kube.list<V1Pod>('/api/v1/pods', { fieldSelector: `spec.nodeName=${node}` })).items;
       } catch (err) {
         throw apiUnavailable(`cannot list pods on node ${node}: ${(err as Error).message}`, err);
       }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { KubeClient } from '../../shared/kube/client.ts';
 import forge from 'node-forge';
 import { Registry } from 'prom-client';
 import { startApiServer } from '../../localcluster/apiserver/index.ts';
@@ -72,6 +73,7 @@ describe('certificate authority', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ca-test-'));
   let api: ApiServer;
   let kc: KubeConfig;
+  let kube: KubeClient;
   let core: CoreV1Api;
   let ca: Ca;
   let srv: Awaited<ReturnType<typeof serve>>;
@@ -89,6 +91,7 @@ describe('certificate authority', () => {
     kc = new KubeConfig();
     kc.loadFromFile(api.kubeconfigPath);
     core = kc.makeApiClient(CoreV1Api);
+    kube = await KubeClient.load({ kubeconfig: api.kubeconfigPath });
     await core.createNamespace({ body: { metadata: { name: 'istio-system' } } });
     for (const [ns, sa] of [['istio-system', 'ztunnel'], ['default', 'app'], ['default', 'db'], ['default', 'web']] as const) {
       await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: sa } } });
@@ -100,7 +103,7 @@ describe('certificate authority', () => {
       const pod = await core.createNamespacedPod({ namespace: ns, body: { metadata: { name }, spec: { serviceAccountName: sa, nodeName: node, containers: [{ name: 'c', image: 'i' }] } } });
       uids[`${ns}/${name}`] = pod.metadata!.uid!;
     }
-    ca = await createCa({ kubeconfig: kc, registry, log: silent });
+    ca = await createCa({ kube, registry, log: silent });
     srv = await serve(ca);
   });
   after(async () => {
@@ -182,7 +185,7 @@ describe('certificate authority', () => {
   });
 
   it('keeps its root across a restart (Secret istio-ca-secret) and publishes it', async () => {
-    const again = await createCa({ kubeconfig: kc, log: silent });
+    const again = await createCa({ kube, log: silent });
     assert.equal(again.rootCertPem, ca.rootCertPem);
     assert.equal(again.source, 'self-signed');
     const secret = await core.readNamespacedSecret({ name: 'istio-ca-secret', namespace: 'istio-system' });
@@ -195,8 +198,8 @@ describe('certificate authority', () => {
 
   it('replicas starting together agree on one root', async () => {
     const [a, b] = await Promise.all([
-      createCa({ kubeconfig: kc, namespace: 'race', log: silent }),
-      createCa({ kubeconfig: kc, namespace: 'race', log: silent }),
+      createCa({ kube, namespace: 'race', log: silent }),
+      createCa({ kube, namespace: 'race', log: silent }),
     ]);
     assert.equal(a.rootCertPem, b.rootCertPem);
     assert.notEqual(a.rootCertPem, ca.rootCertPem, 'a fresh namespace gets its own root');
@@ -218,7 +221,7 @@ describe('certificate authority', () => {
     await core.createNamespacedSecret({ namespace: 'plugged', body: { metadata: { name: 'cacerts' }, data: {
       'ca-cert.pem': b64(inter.certPem), 'ca-key.pem': b64(inter.keyPem), 'root-cert.pem': b64(root.certPem), 'cert-chain.pem': b64(inter.certPem + root.certPem),
     } } });
-    const plugged = await createCa({ kubeconfig: kc, namespace: 'plugged', log: silent });
+    const plugged = await createCa({ kube, namespace: 'plugged', log: silent });
     assert.equal(plugged.source, 'plugged');
     assert.equal(new X509Certificate(plugged.rootCertPem).fingerprint256, new X509Certificate(root.certPem).fingerprint256);
     const s2 = await serve(plugged);

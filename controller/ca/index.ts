@@ -2,7 +2,7 @@
 // Secret istio-ca-secret, or the plug-in intermediate in Secret cacerts), authenticates callers by TokenReview,
 // authorizes identities (own, or node-proxy impersonation for pods on its node), and signs SPIFFE certificates.
 import { generateKeyPairSync, createPublicKey, X509Certificate } from 'node:crypto';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeClient } from '../../shared/kube/client.ts';
 import type * as grpc from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
 import { logger, type Logger } from '../../shared/log.ts';
@@ -20,7 +20,7 @@ export { CA_PROTO, LOADER_OPTIONS, caServiceDefinition, IMPERSONATED_IDENTITY } 
 export type { SpiffeId } from './identity.ts';
 
 export interface CaOptions {
-  kubeconfig: KubeConfig;
+  kube: KubeClient;
   /** Where the CA secrets live (default istio-system; created if missing). */
   namespace?: string;
   trustDomain?: string;
@@ -62,14 +62,14 @@ export async function createCa(opts: CaOptions): Promise<Ca> {
     maxTtlSeconds: opts.maxTtlSeconds ?? 90 * 24 * 3600,
     nodeProxies: (opts.nodeProxies ?? ['istio-system/ztunnel']).map(parseServiceAccountRef),
   };
-  const ca = await loadOrCreateCa(opts.kubeconfig, namespace, policy.trustDomain, log);
+  const ca = await loadOrCreateCa(opts.kube, namespace, policy.trustDomain, log);
   const metrics = caMetrics(opts.registry ?? new Registry());
   metrics.rootExpiry.set(Math.floor(new X509Certificate(ca.rootCertPem).validToDate.getTime() / 1000));
   metrics.chainExpiry.set(Math.floor(ca.issuer.notAfter.getTime() / 1000));
   const implementation = caServiceImplementation({
     ca, policy, metrics, log,
-    authenticate: tokenReviewAuthenticator(opts.kubeconfig, opts.audience ?? 'istio-ca'),
-    lookup: apiNodeLookup(opts.kubeconfig),
+    authenticate: tokenReviewAuthenticator(opts.kube, opts.audience ?? 'istio-ca'),
+    lookup: apiNodeLookup(opts.kube),
   });
   return {
     rootCertPem: ca.rootCertPem,
@@ -81,6 +81,6 @@ export async function createCa(opts: CaOptions): Promise<Ca> {
       const leaf = signLeaf(ca.issuer, { spki, dnsNames, ...leafValidity(ttlSeconds, { ...policy, maxTtlSeconds: ttlSeconds }, ca.issuer.notAfter, new Date()) });
       return { certPem: leaf, keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), chainPem: chainFor(leaf, ca).join(''), rootCertPem: ca.rootCertPem };
     },
-    publishRootCert: (ns) => publish(opts.kubeconfig, ns, ca.rootCertPem),
+    publishRootCert: (ns) => publish(opts.kube, ns, ca.rootCertPem),
   };
 }

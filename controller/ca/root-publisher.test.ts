@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, KubeConfig, type V1ConfigMap, type V1Namespace } from '@kubernetes/client-node';
+import { KubeClient } from '../../shared/kube/client.ts';
 import { startApiServer } from '../../localcluster/apiserver/index.ts';
 import { silent } from '../../shared/log.ts';
 import { eventually } from '../../test/support/eventually.ts';
@@ -36,12 +37,14 @@ describe('startRootCertPublisher', () => {
   const dir = mkdtempSync(join(tmpdir(), 'root-publisher-'));
   let api: Awaited<ReturnType<typeof startApiServer>>;
   let kc: KubeConfig;
+  let kube: KubeClient;
   let core: CoreV1Api;
   before(async () => {
     api = await startApiServer({ stateDir: dir, port: 0, logger: silent });
     kc = new KubeConfig();
     kc.loadFromFile(api.kubeconfigPath);
     core = kc.makeApiClient(CoreV1Api);
+    kube = await KubeClient.load({ kubeconfig: api.kubeconfigPath });
   });
   after(async () => {
     await api?.close();
@@ -58,7 +61,7 @@ describe('startRootCertPublisher', () => {
 
   it('publishes to every namespace, restores deleted and edited copies, and stops when asked', { timeout: 30_000 }, async () => {
     await core.createNamespace({ body: { metadata: { name: 'before' } } });
-    const pub = startRootCertPublisher({ kubeconfig: kc, rootCertPem: ROOT, isLeader: () => true, log: silent, leaderPollMs: 50 });
+    const pub = startRootCertPublisher({ kube, rootCertPem: ROOT, isLeader: () => true, log: silent, leaderPollMs: 50 });
     try {
       await eventually(async () => (await rootIn('before')) === ROOT && (await rootIn('default')) === ROOT, 10_000);
       assert.equal(await rootIn('kube-system'), undefined, 'system namespaces are skipped, as istiod does');
@@ -83,7 +86,7 @@ describe('startRootCertPublisher', () => {
 
   it('writes only while leader, and catches up on every namespace when it becomes leader', { timeout: 30_000 }, async () => {
     let leader = false;
-    const pub = startRootCertPublisher({ kubeconfig: kc, rootCertPem: ROOT, isLeader: () => leader, log: silent, leaderPollMs: 50 });
+    const pub = startRootCertPublisher({ kube, rootCertPem: ROOT, isLeader: () => leader, log: silent, leaderPollMs: 50 });
     try {
       await core.createNamespace({ body: { metadata: { name: 'follower' } } });
       await core.deleteNamespacedConfigMap({ name: ROOT_CONFIGMAP, namespace: 'default' });

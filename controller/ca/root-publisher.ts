@@ -2,7 +2,9 @@
 // created when a namespace appears, restored when a user deletes or edits it. Only the leader writes (so two
 // replicas do not fight); a replica that becomes leader re-checks every namespace. `rootCertAction` is the pure
 // decision; the rest is two informers (namespaces; ConfigMaps of that one name) and a retrying work queue.
-import { CoreV1Api, ListWatch, Watch, type KubeConfig, type KubernetesObject, type V1ConfigMap, type V1Namespace } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Namespace } from '@kubernetes/client-node';
+import type { KubeClient } from '../../shared/kube/client.ts';
+import { startWatches } from '../../shared/kube/watch.ts';
 import type { Logger } from '../../shared/log.ts';
 import { errorMessage } from '../../shared/errors.ts';
 import { followLeadership } from '../kube/leader.ts';
@@ -23,7 +25,7 @@ export function rootCertAction(ns: V1Namespace | undefined, cm: V1ConfigMap | un
 }
 
 export interface RootCertPublisherOptions {
-  kubeconfig: KubeConfig;
+  kube: KubeClient;
   rootCertPem: string;
   isLeader: () => boolean;
   log: Logger;
@@ -39,11 +41,6 @@ const MIN_RETRY_MS = 500;
 const MAX_RETRY_MS = 30_000;
 
 export function startRootCertPublisher(o: RootCertPublisherOptions): RootCertPublisher {
-  const api = o.kubeconfig.makeApiClient(CoreV1Api);
-  const watch = new Watch(o.kubeconfig);
-  const namespaces = new ListWatch<V1Namespace>('/api/v1/namespaces', watch, () => api.listNamespace(), false);
-  const configMaps = new ListWatch<V1ConfigMap>('/api/v1/configmaps', watch,
-    () => api.listConfigMapForAllNamespaces({ fieldSelector: `metadata.name=${ROOT_CONFIGMAP}` }), false, undefined, `metadata.name=${ROOT_CONFIGMAP}`);
   const dirty = new Set<string>();
   let stopped = false;
   let synced = false;
@@ -58,7 +55,7 @@ export function startRootCertPublisher(o: RootCertPublisherOptions): RootCertPub
     void drain();
   };
   const markAll = (): void => {
-    for (const ns of namespaces.list()) if (ns.metadata?.name) dirty.add(ns.metadata.name);
+    for (const ns of watches.list('Namespace')) if (ns.metadata?.name) dirty.add(ns.metadata.name);
     void drain();
   };
 
@@ -70,10 +67,10 @@ export function startRootCertPublisher(o: RootCertPublisherOptions): RootCertPub
       while (dirty.size && leader && !stopped) {
         const name = dirty.values().next().value!;
         dirty.delete(name);
-        const action = rootCertAction(namespaces.get(name), configMaps.get(ROOT_CONFIGMAP, name), o.rootCertPem);
+        const action = rootCertAction(watches.get('Namespace', name) as V1Namespace | undefined, watches.get('ConfigMap', ROOT_CONFIGMAP, name) as V1ConfigMap | undefined, o.rootCertPem);
         if (action === 'none') continue;
         try {
-          await publishRootCert(o.kubeconfig, name, o.rootCertPem);
+          await publishRootCert(o.kube, name, o.rootCertPem);
           o.log.info({ namespace: name, action }, 'published root certificate');
         } catch (err) {
           o.log.warn({ namespace: name, action, err: errorMessage(err), retryMs }, 'cannot publish root certificate; will retry');
@@ -95,23 +92,14 @@ export function startRootCertPublisher(o: RootCertPublisherOptions): RootCertPub
     }
   }
 
-  const nsEvent = (obj: V1Namespace): void => mark(obj.metadata?.name);
   // Deleting or editing the ConfigMap brings it back; its own creation is checked too (cheap: usually 'none').
-  const cmEvent = (obj: V1ConfigMap): void => mark(obj.metadata?.namespace);
-  namespaces.on('add', nsEvent);
-  namespaces.on('update', nsEvent);
-  for (const verb of ['add', 'update', 'delete'] as const) configMaps.on(verb, cmEvent);
-  for (const [kind, inf] of [['Namespace', namespaces], ['ConfigMap', configMaps]] as const) {
-    let backoff = 500;
-    (inf as ListWatch<KubernetesObject>).on('error', (err: unknown) => {
-      if (stopped) return;
-      o.log.warn({ kind, err: errorMessage(err), retryMs: backoff }, 'root cert watch dropped; resuming');
-      setTimeout(() => {
-        if (!stopped) (inf as ListWatch<KubernetesObject>).start().then(() => (backoff = 500), () => {});
-      }, backoff).unref();
-      backoff = Math.min(backoff * 2, 30_000);
-    });
-  }
+  const watches = startWatches(o.kube, [
+    { kind: 'Namespace', path: '/api/v1/namespaces' },
+    { kind: 'ConfigMap', path: '/api/v1/configmaps', fieldSelector: `metadata.name=${ROOT_CONFIGMAP}` },
+  ], (kind, type, obj) => {
+    if (kind === 'Namespace' && type !== 'delete') mark(obj.metadata?.name);
+    else if (kind === 'ConfigMap') mark(obj.metadata?.namespace);
+  }, o.log.child({ part: 'root-cert-watch' }));
 
   const leadership = followLeadership(o.isLeader, (now) => {
     leader = now;
@@ -119,17 +107,17 @@ export function startRootCertPublisher(o: RootCertPublisherOptions): RootCertPub
     else dirty.clear();
   }, o.leaderPollMs);
 
-  Promise.all([namespaces.start(), configMaps.start()]).then(() => {
+  watches.synced.then(() => {
     synced = true;
     leadership.recheck();
-  }, (err: unknown) => o.log.warn({ err: errorMessage(err) }, 'root cert informers failed to start; resuming'));
+  }, (err: unknown) => o.log.warn({ err: errorMessage(err) }, 'root cert informers failed to start'));
 
   return {
     async stop() {
       stopped = true;
       leadership.stop();
       clearTimeout(retryTimer);
-      await Promise.all([namespaces.stop(), configMaps.stop()]);
+      await watches.stop();
     },
   };
 }

@@ -1,7 +1,8 @@
 // Leader election on a coordination.k8s.io Lease, so two controller replicas can run and only one writes
 // status. `decideLease` is the pure decision; `startLeaderElection` renews or takes over the Lease on a timer
 // (optimistic concurrency: a conflict means someone else won this round).
-import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { V1Lease } from '@kubernetes/client-node';
+import { isNotFound, type KubeClient } from '../../shared/kube/client.ts';
 import type { Logger } from '../../shared/log.ts';
 import { errorMessage } from '../../shared/errors.ts';
 
@@ -23,10 +24,12 @@ export interface LeaderElection {
 }
 
 export function startLeaderElection(o: {
-  kubeconfig: KubeConfig; namespace: string; name: string; identity: string; log: Logger;
+  kube: KubeClient; namespace: string; name: string; identity: string; log: Logger;
   leaseDurationSeconds?: number; retryMs?: number; onChange?: (leader: boolean) => void;
 }): LeaderElection {
-  const api = o.kubeconfig.makeApiClient(CoordinationV1Api);
+  const leases = `/apis/coordination.k8s.io/v1/namespaces/${o.namespace}/leases`;
+  /** MicroTime: RFC 3339 with exactly six fractional digits (the API server refuses JavaScript's three). */
+  const microTime = (d = new Date()): string => d.toISOString().replace(/Z$/, '000Z');
   const duration = o.leaseDurationSeconds ?? 15;
   let leader = false;
   let stopped = false;
@@ -40,23 +43,23 @@ export function startLeaderElection(o: {
   const spec = (acquire: boolean, old?: V1Lease) => ({
     holderIdentity: o.identity,
     leaseDurationSeconds: duration,
-    renewTime: new Date() as never,
-    acquireTime: (acquire ? new Date() : old?.spec?.acquireTime ?? new Date()) as never,
+    renewTime: microTime() as never,
+    acquireTime: (acquire ? microTime() : old?.spec?.acquireTime ?? microTime()) as never,
     leaseTransitions: (old?.spec?.leaseTransitions ?? 0) + (acquire && old ? 1 : 0),
   });
   const round = async (): Promise<void> => {
     let lease: V1Lease | undefined;
     try {
-      lease = await api.readNamespacedLease({ name: o.name, namespace: o.namespace });
+      lease = await o.kube.get<V1Lease>(`${leases}/${o.name}`);
     } catch (err) {
-      if ((err as { code?: number }).code !== 404) throw err;
+      if (!isNotFound(err)) throw err;
     }
     const d = decideLease(lease, o.identity, Date.now());
     if (d === 'follow') return set(false);
     if (d === 'create') {
-      await api.createNamespacedLease({ namespace: o.namespace, body: { metadata: { name: o.name, namespace: o.namespace }, spec: spec(true) } });
+      await o.kube.create(leases, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: o.name, namespace: o.namespace }, spec: spec(true) });
     } else {
-      await api.replaceNamespacedLease({ name: o.name, namespace: o.namespace, body: { ...lease!, spec: spec(d === 'takeover', lease) } });
+      await o.kube.replace(`${leases}/${o.name}`, { ...lease!, spec: spec(d === 'takeover', lease) });
     }
     set(true);
   };

@@ -1,59 +1,76 @@
-// Informers with resume: one @kubernetes/client-node informer per kind, the same code path for the local
-// cluster and a real one. `synced` resolves once every informer has listed; a dropped watch is restarted
-// with backoff (client-node re-lists and reports only differences, so consumers that compare what they
-// derive see no storm). Used by the mesh controller and by the local cluster daemon.
-import { ListWatch, Watch, type KubeConfig, type KubernetesObject, type KubernetesListObject, type Informer, type ObjectCache } from '@kubernetes/client-node';
+// Informers for a set of kinds: one Informer (list, then watch with resume; informer.ts) per kind, the same code
+// path for the local cluster and a real one. `synced` resolves once every informer has listed (a first list that
+// fails is retried with backoff, e.g. while the API server is still starting); a dropped watch resumes from its
+// resourceVersion, and a re-list reports only differences, so consumers that compare what they derive see no storm.
+// Used by the mesh controller, ztunnel's node agent and the local cluster daemon.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.ts';
 import { errorMessage } from '../errors.ts';
+import type { KubeClient } from './client.ts';
+import { Informer } from './informer.ts';
+import type { KubernetesObject } from '@kubernetes/client-node';
 
 export type EventType = 'add' | 'update' | 'delete';
+
+/** What the watches hand to consumers: plain JSON objects with Kubernetes metadata (client-node's type, erased at run time). */
+export type KubeObject = KubernetesObject;
 
 export interface WatchedKind {
   /** Stable key used by the consumer, e.g. `Pod`, `AuthorizationPolicy`. */
   kind: string;
+  /** Collection path, e.g. `/api/v1/pods` or `/apis/security.istio.io/v1/authorizationpolicies`. */
   path: string;
-  list: () => Promise<KubernetesListObject<KubernetesObject>>;
-  /** Watch only matching objects (the list function must apply the same selector). */
+  /** Watch only matching objects. */
   fieldSelector?: string;
+  labelSelector?: string;
 }
 
 export interface Watches {
   /** Resolves once every informer has completed its first list. */
   synced: Promise<void>;
-  list(kind: string): readonly KubernetesObject[];
+  list(kind: string): readonly KubeObject[];
+  /** One cached object by name (and namespace, for namespaced kinds). */
+  get(kind: string, name: string, namespace?: string): KubeObject | undefined;
   stop(): Promise<void>;
 }
 
 export function startWatches(
-  kc: KubeConfig,
+  client: KubeClient,
   kinds: WatchedKind[],
-  onEvent: (kind: string, type: EventType, obj: KubernetesObject) => void,
+  onEvent: (kind: string, type: EventType, obj: KubeObject) => void,
   log: Logger,
 ): Watches {
-  const informers = new Map<string, Informer<KubernetesObject> & ObjectCache<KubernetesObject>>();
-  let stopped = false;
+  const informers = new Map<string, Informer<KubeObject>>();
+  const stopped = new AbortController();
   const starts: Array<Promise<void>> = [];
   for (const w of kinds) {
-    // ListWatch directly (makeInformer has no field selector parameter); not auto-started.
-    const inf = new ListWatch<KubernetesObject>(w.path, new Watch(kc), w.list, false, undefined, w.fieldSelector);
+    const inf = new Informer<KubeObject>(client, w.path, {
+      ...(w.fieldSelector ? { fieldSelector: w.fieldSelector } : {}),
+      ...(w.labelSelector ? { labelSelector: w.labelSelector } : {}),
+      log,
+    });
     informers.set(w.kind, inf);
     for (const type of ['add', 'update', 'delete'] as const) inf.on(type, (obj) => onEvent(w.kind, type, obj));
-    let backoff = 500;
-    inf.on('error', (err: unknown) => {
-      if (stopped) return;
-      log.warn({ kind: w.kind, err: errorMessage(err), retryMs: backoff }, 'watch dropped; resuming');
-      setTimeout(() => {
-        if (!stopped) inf.start().then(() => (backoff = 500), () => {});
-      }, backoff);
-      backoff = Math.min(backoff * 2, 30_000);
-    });
-    starts.push(inf.start());
+    inf.on('error', (err: unknown) => log.warn({ kind: w.kind, err: errorMessage(err) }, 'watch dropped; resuming'));
+    starts.push((async () => {
+      for (let backoff = 500; ; backoff = Math.min(backoff * 2, 30_000)) {
+        try {
+          return await inf.start();
+        } catch (err) {
+          if (stopped.signal.aborted) return;
+          log.warn({ kind: w.kind, err: errorMessage(err), retryMs: backoff }, 'first list failed; retrying');
+          await sleep(backoff, undefined, { signal: stopped.signal }).catch(() => {});
+          if (stopped.signal.aborted) return;
+        }
+      }
+    })());
   }
   return {
     synced: Promise.all(starts).then(() => undefined),
     list: (kind) => informers.get(kind)?.list() ?? [],
+    get: (kind, name, namespace) => informers.get(kind)?.get(name, namespace),
     async stop() {
-      stopped = true;
+      stopped.abort();
       await Promise.all([...informers.values()].map((i) => i.stop()));
     },
   };

@@ -16,15 +16,17 @@ const copied = [...finalStage.matchAll(/^COPY (?!--from)(\S+) /gm)].map((m) => m
 const entry = /^ENTRYPOINT \["node", "\/app\/([^"]+)"\]/m.exec(finalStage)?.[1];
 
 /** Relative and package imports of one file: static `from '…'`, side-effect `import '…'`, and `import('…')` of literals. */
-function importsOf(file: string): string[] {
-  const src = readFileSync(file, 'utf8').replace(/^\s*\/\/.*$/gm, '');
+function importsOf(file: string, runtimeOnly = false): string[] {
+  let src = readFileSync(file, 'utf8').replace(/^\s*\/\/.*$/gm, '');
+  // Type-only imports and re-exports are erased by type stripping: they load nothing.
+  if (runtimeOnly) src = src.replace(/^(?:import|export) type\b[^;]*?from\s+'[^']+';?/gms, '');
   const specs = [...src.matchAll(/(?:^|[\s}])from\s+'([^']+)'|\bimport\s*\(\s*'([^']+)'\s*\)|^import\s+'([^']+)'/gm)].map((m) => (m[1] ?? m[2] ?? m[3])!);
   // bin/ambient-mesh.ts loads the components through a table of paths.
   const table = [...src.matchAll(/:\s*'(\.\.?\/[^']+\.ts)'/g)].map((m) => m[1]!);
   return [...specs, ...table];
 }
 
-function closure(start: string): { files: Set<string>; packages: Set<string> } {
+function closure(start: string, runtimeOnly = false): { files: Set<string>; packages: Set<string> } {
   const files = new Set<string>();
   const packages = new Set<string>();
   const queue = [start];
@@ -32,7 +34,7 @@ function closure(start: string): { files: Set<string>; packages: Set<string> } {
     const f = queue.pop()!;
     if (files.has(f)) continue;
     files.add(f);
-    for (const spec of importsOf(f)) {
+    for (const spec of importsOf(f, runtimeOnly)) {
       if (spec.startsWith('.')) {
         const target = resolve(dirname(f), spec);
         assert.ok(existsSync(target), `${relative(ROOT, f)} imports ${spec}, which does not exist`);
@@ -81,4 +83,15 @@ test('the image warms the compile cache for every component after copying the so
   const lastCopy = Math.max(...[...finalStage.matchAll(/^COPY /gm)].map((m) => m.index!));
   assert.ok(warm.index! > lastCopy, 'the cache is warmed after every source is copied (a later COPY would change what it covers)');
   assert.match(finalStage, new RegExp(`chmod -R a\\+rX ${env!.replace(/\//g, '\\/')}`), 'readable by the non-root waypoint and controller');
+});
+
+test('no component loads @kubernetes/client-node at run time (its generated API costs ~85 MB RSS; shared/kube is the client)', () => {
+  for (const component of ['controller/main.ts', 'ztunnel/main.ts', 'waypoint/main.ts']) {
+    const { files, packages } = closure(join(ROOT, component), true);
+    assert.ok(files.size > 20, `${component}: ${files.size} files`);
+    assert.ok(files.has(join(ROOT, 'shared/log.ts')), `${component} reaches shared/log.ts`);
+    assert.ok(!packages.has('@kubernetes/client-node'), `${component} imports @kubernetes/client-node at run time (use \`import type\` or shared/kube)`);
+  }
+  // The check sees through type-only imports but not through real ones.
+  assert.ok(closure(join(ROOT, 'localcluster/daemon.ts'), true).packages.has('@kubernetes/client-node'));
 });

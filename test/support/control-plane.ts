@@ -9,12 +9,15 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { startApiServer, type ApiServer } from '../../localcluster/apiserver/index.ts';
 import { silent } from '../../shared/log.ts';
+import { KubeClient } from '../../shared/kube/client.ts';
 
 export const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export interface TestApi {
   api: ApiServer;
   kc: KubeConfig;
+  /** The mesh's own client (what the controller and ztunnel use), on the same kubeconfig. */
+  kube: KubeClient;
   core: CoreV1Api;
 }
 
@@ -28,7 +31,9 @@ export async function startTestApi(t: TestContext): Promise<TestApi> {
   });
   const kc = new KubeConfig();
   kc.loadFromFile(api.kubeconfigPath);
-  return { api, kc, core: kc.makeApiClient(CoreV1Api) };
+  const kube = await KubeClient.load({ kubeconfig: api.kubeconfigPath });
+  t.after(() => kube.close());
+  return { api, kc, kube, core: kc.makeApiClient(CoreV1Api) };
 }
 
 /** A one-container pod (named port `http` = 8080) scheduled on `node`. */

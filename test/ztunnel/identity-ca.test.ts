@@ -20,7 +20,7 @@ import type { ServiceAccountRef, SpiffeId } from '../../ztunnel/types.ts';
 const sa = (namespace: string, serviceAccount: string): ServiceAccountRef => ({ trustDomain: 'cluster.local', namespace, serviceAccount });
 
 test('ztunnel identity: certificates from the controller CA for pods on its node only', { timeout: 60_000 }, async (t) => {
-  const { api, kc, core } = await startTestApi(t);
+  const { api, kube, core } = await startTestApi(t);
   await core.createNamespace({ body: { metadata: { name: 'istio-system' } } });
   await core.createNamespace({ body: { metadata: { name: 'shop' } } });
   const pod = (ns: string, name: string, serviceAccountName: string, nodeName: string) =>
@@ -32,7 +32,7 @@ test('ztunnel identity: certificates from the controller CA for pods on its node
   await pod('shop', 'web-1', 'web', 'node-a');
   await pod('shop', 'db-1', 'db', 'node-b');
 
-  const ctl = await startController({ kubeconfig: kc, grpcPort: 0, debugPort: 0, log: silent });
+  const ctl = await startController({ kube, grpcPort: 0, debugPort: 0, log: silent });
   t.after(() => ctl.close());
 
   let tokenReads = 0;

@@ -17,7 +17,7 @@ const WEB = 'shop/web.shop.svc.cluster.local' as ServiceKey;
 
 test('ztunnel xds ⇄ controller: sync, serve while the controller is down, resync after restart', { timeout: 120_000 }, async (t) => {
   const cp = await startTestApi(t);
-  const { core, kc } = cp;
+  const { core, kube } = cp;
   const { token, podName } = await createZtunnelIdentity(cp);
   await core.createNamespace({ body: { metadata: { name: 'shop', labels: { 'istio.io/dataplane-mode': 'ambient' } } } });
   for (const [name, ip] of [['web-1', '10.244.1.5'], ['web-2', '10.244.1.6']] as const) {
@@ -26,7 +26,7 @@ test('ztunnel xds ⇄ controller: sync, serve while the controller is down, resy
   }
   await core.createNamespacedService({ namespace: 'shop', body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } } });
 
-  let ctl: Controller | undefined = await startController({ kubeconfig: kc, grpcPort: 0, debugPort: 0, debounceMs: 20, log: silent });
+  let ctl: Controller | undefined = await startController({ kube, grpcPort: 0, debugPort: 0, debounceMs: 20, log: silent });
   t.after(() => ctl?.close());
   const port = ctl.grpcPort;
 
@@ -65,7 +65,7 @@ test('ztunnel xds ⇄ controller: sync, serve while the controller is down, resy
   await setPodReady(core, 'shop', 'web-3', '10.244.1.7');
   await eventually(() => xds.dump().failedAttempts >= 1, 10_000);
   assert.equal(state.workloadByUid(uid('web-2'))?.name, 'web-2', 'nothing changes before the controller is back');
-  ctl = await startController({ kubeconfig: kc, grpcPort: port, debugPort: 0, debounceMs: 20, log: silent });
+  ctl = await startController({ kube, grpcPort: port, debugPort: 0, debounceMs: 20, log: silent });
 
   await eventually(() => xds.connected() && state.workloadByUid(uid('web-3')) && !state.workloadByUid(uid('web-2')), 30_000);
   assert.equal(state.workloadByIp('10.244.1.6' as IpText), undefined, 'the deleted pod is gone from every index');

@@ -4,7 +4,8 @@
 // the pod's listeners and only then installs the capture rules. Unenrolling removes the rules first, then drains
 // the listeners. On start it re-adopts pods captured by an earlier run and removes rules left on pods that are no
 // longer enrolled. Work on one pod is serialized; pods are independent.
-import { AppsV1Api, CoreV1Api, type KubeConfig, type KubernetesObject, type V1Namespace, type V1Pod } from '@kubernetes/client-node';
+import type { KubernetesObject, V1DaemonSet, V1Namespace, V1Pod } from '@kubernetes/client-node';
+import { isNotFound, type KubeClient } from '../../shared/kube/client.ts';
 import type { Logger } from 'pino';
 import { startWatches, type Watches } from '../../shared/kube/watch.ts';
 import { captureDecision, podHasWorkload, podIPs } from '../../shared/ambient/enrolment.ts';
@@ -18,7 +19,7 @@ import { PodNetnsNotFoundError } from '../errors.ts';
 import { uninstallReason, type DaemonSetState } from './uninstall.ts';
 
 export interface NodeAgentOptions {
-  kubeconfig: KubeConfig;
+  kube: KubeClient;
   nodeName: string;
   nodeIp: string;
   services: NodeServices;
@@ -74,11 +75,9 @@ export class NodeAgent {
 
   /** Starts watching; resolves once the first lists are in and every pod has been reconciled once. */
   async start(): Promise<void> {
-    const core = this.o.kubeconfig.makeApiClient(CoreV1Api);
-    const fieldSelector = `spec.nodeName=${this.o.nodeName}`;
-    this.watches = startWatches(this.o.kubeconfig, [
-      { kind: 'Pod', path: '/api/v1/pods', fieldSelector, list: () => core.listPodForAllNamespaces({ fieldSelector }) as never },
-      { kind: 'Namespace', path: '/api/v1/namespaces', list: () => core.listNamespace() as never },
+    this.watches = startWatches(this.o.kube, [
+      { kind: 'Pod', path: '/api/v1/pods', fieldSelector: `spec.nodeName=${this.o.nodeName}` },
+      { kind: 'Namespace', path: '/api/v1/namespaces' },
     ], (kind, _type, obj) => {
       if (!this.synced) return;
       if (kind === 'Pod') this.enqueue(obj as V1Pod);
@@ -209,13 +208,13 @@ export class NodeAgent {
     let daemonSet: DaemonSetState = 'unknown';
     if (dsName) {
       try {
-        const read = this.o.kubeconfig.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ name: dsName, namespace });
+        const read = this.o.kube.get<V1DaemonSet>(`/apis/apps/v1/namespaces/${namespace}/daemonsets/${dsName}`);
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3000); });
         const ds = await Promise.race([read, timeout]).finally(() => clearTimeout(timer));
         daemonSet = ds.metadata?.deletionTimestamp ? 'deleting' : 'present';
       } catch (err) {
-        if ((err as { code?: number }).code === 404) daemonSet = 'gone';
+        if (isNotFound(err)) daemonSet = 'gone';
         else this.o.log.warn({ err: errorMessage(err) }, 'cannot read my DaemonSet; keeping the capture rules');
       }
     }

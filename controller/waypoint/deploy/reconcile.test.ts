@@ -17,12 +17,12 @@ const GW = { group: 'gateway.networking.k8s.io', version: 'v1' };
 async function setup(t: TestContext, isLeader: () => boolean = () => true): Promise<TestApi & { apps: AppsV1Api; crd: CustomObjectsApi }> {
   const ta = await startTestApi(t);
   await ta.core.createNamespace({ body: { metadata: { name: 'demo' } } });
-  const kinds = [...meshKinds(ta.kc).filter((k) => WAYPOINT_EVENT_KINDS.includes(k.kind)), ...waypointWatchedKinds(ta.kc)];
+  const kinds = [...meshKinds().filter((k) => WAYPOINT_EVENT_KINDS.includes(k.kind)), ...waypointWatchedKinds()];
   assert.deepEqual(kinds.map((k) => k.kind).sort(), [...WAYPOINT_EVENT_KINDS].sort(), 'the controller watches every kind the reconciler needs');
   let forward: (kind: string, type: 'add' | 'update' | 'delete', obj: any) => void = () => {};
-  const watches = startWatches(ta.kc, kinds, (kind, type, obj) => forward(kind, type, obj), silent);
+  const watches = startWatches(ta.kube, kinds, (kind, type, obj) => forward(kind, type, obj), silent);
   const r = startWaypointReconciler({
-    kubeconfig: ta.kc, isLeader, log: silent, synced: watches.synced, leaderPollMs: 50,
+    kube: ta.kube, isLeader, log: silent, synced: watches.synced, leaderPollMs: 50,
     render: { image: 'ambient-mesh/ambient-mesh:dev', xdsAddress: 'istiod.istio-system.svc:15012', caAddress: 'istiod.istio-system.svc:15012', trustDomain: 'cluster.local', clusterId: 'Kubernetes', controlPlaneNamespace: 'istio-system' },
   });
   forward = (kind, type, obj) => r.event(kind, type, obj);

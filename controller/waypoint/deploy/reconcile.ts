@@ -3,16 +3,15 @@
 // and marks it Accepted. Fed by the controller's informers through `event`; every replica keeps the same state, only
 // the leader writes, and a replica that becomes leader re-checks everything.
 //
-// Writes go through @kubernetes/client-node, so the local API server and a real one take the same path: create, or
+// Writes go through shared/kube's client, so the local API server and a real one take the same path: create, or
 // replace when the rendered hash changed (keeping the live replica count, cluster IP and other controllers' labels and
 // annotations), never a field-by-field comparison with a defaulted object. Deletion of a Gateway removes its objects
 // by ownerReference garbage collection (the local API server does it too); objects we manage whose Gateway is gone
 // or no longer a waypoint are also deleted here, which covers a class change and clusters without a collector.
-import {
-  AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions,
-  type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1Deployment, type V1ObjectMeta, type V1Pod, type V1Service,
-  type V1ServiceAccount,
+import type {
+  KubernetesObject, V1Deployment, V1ObjectMeta, V1Pod, V1Service, V1ServiceAccount,
 } from '@kubernetes/client-node';
+import { isConflict, isNotFound, type KubeClient } from '../../../shared/kube/client.ts';
 import type { Logger } from '../../../shared/log.ts';
 import { errorMessage } from '../../../shared/errors.ts';
 import { followLeadership } from '../../kube/leader.ts';
@@ -27,13 +26,12 @@ import { gatewayClassStatus, sameStatus, waypointGatewayClass, waypointStatus, t
 export const WAYPOINT_EVENT_KINDS: readonly string[] = ['Gateway', 'GatewayClass', 'Deployment', 'Service', 'ServiceAccount', 'Pod'];
 
 /** Informers the controller must add for this reconciler: Deployments (apps/v1, all namespaces). */
-export function waypointWatchedKinds(kc: KubeConfig): WatchedKind[] {
-  const apps = kc.makeApiClient(AppsV1Api);
-  return [{ kind: 'Deployment', path: '/apis/apps/v1/deployments', list: () => apps.listDeploymentForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>> }];
+export function waypointWatchedKinds(): WatchedKind[] {
+  return [{ kind: 'Deployment', path: '/apis/apps/v1/deployments' }];
 }
 
 export interface WaypointReconcilerOptions {
-  kubeconfig: KubeConfig;
+  kube: KubeClient;
   render: WaypointRenderOptions;
   isLeader: () => boolean;
   log: Logger;
@@ -49,11 +47,10 @@ export interface WaypointReconciler {
   stop(): Promise<void>;
 }
 
-const GW = { group: 'gateway.networking.k8s.io', version: 'v1' };
+const GATEWAY_API = '/apis/gateway.networking.k8s.io/v1';
 const MIN_RETRY_MS = 500;
 const MAX_RETRY_MS = 30_000;
 const CLASS_KEY = '\0class';
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 const keyOf = (m: V1ObjectMeta | undefined): string => `${m?.namespace ?? ''}/${m?.name ?? ''}`;
 const splitKey = (key: string): [string, string] => {
@@ -62,11 +59,6 @@ const splitKey = (key: string): [string, string] => {
 };
 /** Kubernetes timestamps are RFC 3339 with second precision. */
 const now = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-function httpCode(err: unknown): number | undefined {
-  const c = (err as { code?: unknown })?.code;
-  return typeof c === 'number' ? c : undefined;
-}
 
 /** Managed by this controller for Gateway `name`: Istio's managed label and a Gateway owner of that name. */
 function managedFor(obj: KubernetesObject | undefined, name?: string): boolean {
@@ -89,9 +81,14 @@ interface Kind<T extends Managed> {
 
 export function startWaypointReconciler(o: WaypointReconcilerOptions): WaypointReconciler {
   const log = o.log;
-  const core = o.kubeconfig.makeApiClient(CoreV1Api);
-  const apps = o.kubeconfig.makeApiClient(AppsV1Api);
-  const custom = o.kubeconfig.makeApiClient(CustomObjectsApi);
+  const kube = o.kube;
+  /** create/read/replace/delete of one namespaced kind under its collection path. */
+  const crud = <T>(collection: (ns: string) => string, deleteQuery?: Record<string, string>) => ({
+    create: (ns: string, body: T) => kube.create<T>(collection(ns), body),
+    read: (ns: string, name: string) => kube.get<T>(`${collection(ns)}/${name}`),
+    replace: (ns: string, name: string, body: T) => kube.replace<T>(`${collection(ns)}/${name}`, body),
+    remove: (ns: string, name: string) => kube.delete(`${collection(ns)}/${name}`, deleteQuery),
+  });
 
   // Waypoint Gateways by ns/name (other classes are not kept).
   const gateways = new Map<string, WaypointGateway>();
@@ -102,10 +99,7 @@ export function startWaypointReconciler(o: WaypointReconcilerOptions): WaypointR
 
   const serviceAccounts: Kind<V1ServiceAccount> = {
     label: 'serviceaccount', cache: new Map(),
-    create: (namespace, body) => core.createNamespacedServiceAccount({ namespace, body }),
-    read: (namespace, name) => core.readNamespacedServiceAccount({ namespace, name }),
-    replace: (namespace, name, body) => core.replaceNamespacedServiceAccount({ namespace, name, body }),
-    remove: (namespace, name) => core.deleteNamespacedServiceAccount({ namespace, name }),
+    ...crud<V1ServiceAccount>((ns) => `/api/v1/namespaces/${ns}/serviceaccounts`),
     // Token controllers on older clusters list secrets here; keep whatever the cluster added.
     keep: (live, body) => {
       if (live.secrets) body.secrets = live.secrets;
@@ -114,10 +108,7 @@ export function startWaypointReconciler(o: WaypointReconcilerOptions): WaypointR
   };
   const deployments: Kind<V1Deployment> = {
     label: 'deployment', cache: new Map(),
-    create: (namespace, body) => apps.createNamespacedDeployment({ namespace, body }),
-    read: (namespace, name) => apps.readNamespacedDeployment({ namespace, name }),
-    replace: (namespace, name, body) => apps.replaceNamespacedDeployment({ namespace, name, body }),
-    remove: (namespace, name) => apps.deleteNamespacedDeployment({ namespace, name, propagationPolicy: 'Background' }),
+    ...crud<V1Deployment>((ns) => `/apis/apps/v1/namespaces/${ns}/deployments`, { propagationPolicy: 'Background' }),
     // The replica count is set at creation only: an HPA or `kubectl scale` owns it afterwards.
     keep: (live, body) => {
       if (body.spec && live.spec?.replicas !== undefined) body.spec.replicas = live.spec.replicas;
@@ -125,10 +116,7 @@ export function startWaypointReconciler(o: WaypointReconcilerOptions): WaypointR
   };
   const services: Kind<V1Service> = {
     label: 'service', cache: new Map(),
-    create: (namespace, body) => core.createNamespacedService({ namespace, body }),
-    read: (namespace, name) => core.readNamespacedService({ namespace, name }),
-    replace: (namespace, name, body) => core.replaceNamespacedService({ namespace, name, body }),
-    remove: (namespace, name) => core.deleteNamespacedService({ namespace, name }),
+    ...crud<V1Service>((ns) => `/api/v1/namespaces/${ns}/services`),
     // The cluster IP is immutable; the API server would refuse a replace without it.
     keep: (live, body) => {
       if (!body.spec) return;
@@ -209,18 +197,16 @@ export function startWaypointReconciler(o: WaypointReconcilerOptions): WaypointR
   async function reconcileClass(): Promise<void> {
     if (!gatewayClass) {
       try {
-        gatewayClass = (await custom.createClusterCustomObject({ ...GW, plural: 'gatewayclasses', body: waypointGatewayClass(WAYPOINT_CLASS) })) as GatewayClassLike;
+        gatewayClass = await kube.create<GatewayClassLike>(`${GATEWAY_API}/gatewayclasses`, waypointGatewayClass(WAYPOINT_CLASS));
         log.info({ gatewayClass: WAYPOINT_CLASS }, 'created waypoint GatewayClass');
       } catch (err) {
-        if (httpCode(err) !== 409) throw err;
-        gatewayClass = (await custom.getClusterCustomObject({ ...GW, plural: 'gatewayclasses', name: WAYPOINT_CLASS })) as GatewayClassLike;
+        if (!isConflict(err)) throw err;
+        gatewayClass = await kube.get<GatewayClassLike>(`${GATEWAY_API}/gatewayclasses/${WAYPOINT_CLASS}`);
       }
     }
     const conditions = gatewayClassStatus(gatewayClass, now());
     if (!conditions) return;
-    gatewayClass = (await custom.patchClusterCustomObjectStatus(
-      { ...GW, plural: 'gatewayclasses', name: WAYPOINT_CLASS, body: { status: { conditions } } }, mergePatch,
-    )) as GatewayClassLike;
+    gatewayClass = await kube.patch<GatewayClassLike>(`${GATEWAY_API}/gatewayclasses/${WAYPOINT_CLASS}/status`, { status: { conditions } }, 'merge');
   }
 
   async function reconcileGateway(key: string): Promise<void> {
@@ -244,13 +230,11 @@ export function startWaypointReconciler(o: WaypointReconcilerOptions): WaypointR
     }, now(), o.domainSuffix);
     if (sameStatus(gw.status, want)) return;
     try {
-      const updated = (await custom.patchNamespacedCustomObjectStatus(
-        { ...GW, namespace: ns, plural: 'gateways', name, body: { status: want } }, mergePatch,
-      )) as WaypointGateway;
+      const updated = await kube.patch<WaypointGateway>(`${GATEWAY_API}/namespaces/${ns}/gateways/${name}/status`, { status: want }, 'merge');
       // Compare later events against what we wrote, so the status is not written twice before its event arrives.
       if (gateways.has(key)) gateways.set(key, updated);
     } catch (err) {
-      if (httpCode(err) !== 404) throw err; // deleted meanwhile: its delete event follows
+      if (!isNotFound(err)) throw err; // deleted meanwhile: its delete event follows
     }
   }
 
@@ -263,7 +247,7 @@ export function startWaypointReconciler(o: WaypointReconcilerOptions): WaypointR
         log.info({ waypoint: key, kind: kind.label }, 'created waypoint object');
         return;
       } catch (err) {
-        if (httpCode(err) !== 409) throw err;
+        if (!isConflict(err)) throw err;
         live = await kind.read(ns, name); // exists but its event has not arrived yet
         kind.cache.set(key, live);
       }
@@ -281,9 +265,8 @@ export function startWaypointReconciler(o: WaypointReconcilerOptions): WaypointR
       kind.cache.set(key, await kind.replace(ns, name, body));
       log.info({ waypoint: key, kind: kind.label }, 'updated waypoint object');
     } catch (err) {
-      const code = httpCode(err);
-      if (code === 409) kind.cache.set(key, await kind.read(ns, name)); // changed under us: retry from the latest
-      if (code === 404) kind.cache.delete(key); // deleted under us: create it on the retry
+      if (isConflict(err)) kind.cache.set(key, await kind.read(ns, name)); // changed under us: retry from the latest
+      if (isNotFound(err)) kind.cache.delete(key); // deleted under us: create it on the retry
       throw err;
     }
   }
@@ -297,7 +280,7 @@ export function startWaypointReconciler(o: WaypointReconcilerOptions): WaypointR
         await kind.remove(ns, name);
         log.info({ waypoint: key, kind: kind.label }, 'deleted waypoint object');
       } catch (err) {
-        if (httpCode(err) !== 404) throw err;
+        if (!isNotFound(err)) throw err;
       }
       kind.cache.delete(key);
     }
