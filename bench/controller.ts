@@ -119,11 +119,13 @@ async function main(): Promise<void> {
     rows.push(['… p90 (target ≤ 300 ms)', `${pct(times, 90).toFixed(0)} ms`]);
     rows.push(['… p99', `${pct(times, 99).toFixed(0)} ms`]);
     rows.push(['DeltaDiscoveryResponse bytes per proxy for one pod change (target ≤ 2 KB)', `${pct(sizes, 50)} B`]);
-    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${controller.pid}/status`, 'utf8'))?.[1];
-    rows.push(['controller RSS (target ≤ 200 MB)', `${(Number(rss) / 1024).toFixed(0)} MB`]);
+    const status = readFileSync(`/proc/${controller.pid}/status`, 'utf8');
+    const kb = (field: string): string => `${(Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1]) / 1024).toFixed(0)} MB`;
+    rows.push(['controller RSS (target ≤ 200 MB)', kb('VmRSS')]);
+    rows.push(['… its peak since start (VmHWM)', kb('VmHWM')]);
     const metrics = await (await fetch(`http://127.0.0.1:${ports.debugPort}/metrics`)).text();
-    const heap = /^nodejs_heap_size_used_bytes (\S+)/m.exec(metrics)?.[1];
-    rows.push(['controller V8 heap used', `${(Number(heap) / 1048576).toFixed(0)} MB`]);
+    const metric = (name: string): string => `${(Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metrics)?.[1]) / 1048576).toFixed(0)} MB`;
+    rows.push(['controller V8 heap used / committed, external (Buffers)', `${metric('nodejs_heap_size_used_bytes')} / ${metric('nodejs_heap_size_total_bytes')}, ${metric('nodejs_external_memory_bytes')}`]);
     for (const end of streams) end();
   } finally {
     // Stop the controller and wait for it (SIGKILL after 10 s) before its API server goes away.
