@@ -26,7 +26,7 @@ export const apiUnavailable = (message: string, cause?: unknown): CaError =>
 export const badCaMaterial = (message: string, cause?: unknown): CaError =>
   new CaError('CTRL_CA_BAD_MATERIAL', status.INTERNAL, message, { cause });
 
-/** HTTP status of a client-node ApiException (or undefined for transport errors). */
+/** HTTP status of a Kubernetes API error (shared/kube KubeApiError; undefined for transport errors). */
 export function statusCode(err: unknown): number | undefined {
   const e = err as { code?: unknown; statusCode?: unknown } | undefined;
   return typeof e?.code === 'number' ? e.code : typeof e?.statusCode === 'number' ? e.statusCode : undefined;

@@ -19,8 +19,15 @@ export const SESSION_WINDOW = 16 * 1024 * 1024;
 /** nghttp2 refuses new streams (ENHANCE_YOUR_CALM) past this much buffered memory, in MB; Node's default is 10. */
 export const MAX_SESSION_MEMORY_MB = 256;
 
+/**
+ * Largest DATA frame we accept (SETTINGS_MAX_FRAME_SIZE; 16 KiB unless raised, 16 MiB - 1 at most). A 64 KiB read
+ * from a pod's socket then crosses the tunnel as one frame instead of four.
+ */
+export const MAX_FRAME_SIZE = 2 ** 24 - 1;
+
 export const H2_SETTINGS: Settings = {
   initialWindowSize: STREAM_WINDOW,
+  maxFrameSize: MAX_FRAME_SIZE,
   enablePush: false,
 };
 

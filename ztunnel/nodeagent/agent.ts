@@ -1,5 +1,5 @@
 // The node agent: which pods on this node are captured, and making it so. It watches the node's Pods and all
-// Namespaces (client-node informers, as Istio's CNI node agent does), decides capture with the controller's own
+// Namespaces (shared/kube informers, as Istio's CNI node agent watches them), decides capture with the controller's own
 // enrolment rule (shared/ambient), finds each pod's network namespace by its IP (no container-runtime API), opens
 // the pod's listeners and only then installs the capture rules. Unenrolling removes the rules first, then drains
 // the listeners. On start it re-adopts pods captured by an earlier run and removes rules left on pods that are no
