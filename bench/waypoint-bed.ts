@@ -10,6 +10,7 @@
 import type net from 'node:net';
 import { Registry } from 'prom-client';
 import { silent } from '../shared/log.ts';
+import { persistCompileCache } from '../shared/runtime.ts';
 import { defaultSocketFactory } from '../shared/socket/index.ts';
 import { HbonePool, createHboneServer, respondConnect, rejectConnect, splice, type TlsMaterial } from '../shared/hbone/index.ts';
 import { XdsState } from '../shared/state/index.ts';
@@ -110,6 +111,9 @@ async function main(): Promise<void> {
   if (role === 'apps') out = await apps(config as AppsConfig);
   else if (role === 'waypoint') out = await waypoint(config as WaypointBedConfig);
   else throw new Error(`unknown role ${JSON.stringify(role)}; expected apps or waypoint`);
+  // As waypoint/main.ts does: what this process compiled goes to the compile cache (the parent points
+  // NODE_COMPILE_CACHE at the product's default), so a warm run measures the waypoint without the TypeScript stripper.
+  persistCompileCache();
   process.stdout.write(`${JSON.stringify({ role, pid: process.pid, ...out })}\n`);
   // The parent's pipe closing means it is gone: never outlive it.
   process.stdin.on('end', () => process.exit(0)).on('error', () => process.exit(0)).resume();

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { startApiServer, type ApiServer } from '../../localcluster/apiserver/index.ts';
-import { silent } from '../log.ts';
+import type { ApiServer } from '../../localcluster/apiserver/index.ts';
+import { startTestApi } from '../../test/support/control-plane.ts';
 import { eventually } from '../../test/support/eventually.ts';
 import { loadKubeTarget } from './kubeconfig.ts';
 import { encodeQuery, isConflict, isNotFound, KubeApiError, KubeClient, type WatchEventType } from './client.ts';
@@ -13,15 +13,8 @@ import { encodeQuery, isConflict, isNotFound, KubeApiError, KubeClient, type Wat
 interface ConfigMap { apiVersion?: string; kind?: string; metadata: { name: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string> }; data?: Record<string, string> }
 
 async function setup(t: TestContext, o: { historyLimit?: number } = {}): Promise<{ api: ApiServer; client: KubeClient }> {
-  const dir = mkdtempSync(join(tmpdir(), 'kube-client-test-'));
-  const api = await startApiServer({ stateDir: dir, port: 0, logger: silent, ...o });
-  const client = await KubeClient.load({ kubeconfig: api.kubeconfigPath });
-  t.after(async () => {
-    client.close();
-    await api.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { api, client };
+  const { api, kube } = await startTestApi(t, o);
+  return { api, client: kube };
 }
 
 const CMS = '/api/v1/namespaces/default/configmaps';

@@ -1,12 +1,9 @@
 // Informer against the in-process local API server: first list, events, resume, 410 re-list, errors, stop.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test, type TestContext } from 'node:test';
-import { startApiServer, type ApiServer } from '../../localcluster/apiserver/index.ts';
-import { silent } from '../log.ts';
+import type { ApiServer } from '../../localcluster/apiserver/index.ts';
+import { startTestApi } from '../../test/support/control-plane.ts';
 import { eventually } from '../../test/support/eventually.ts';
 import { KubeClient, type ListResult, type Query, type WatchEventType } from './client.ts';
 import { diffList, Informer } from './informer.ts';
@@ -31,16 +28,9 @@ class GatedClient extends KubeClient {
 }
 
 async function setup(t: TestContext, o: { historyLimit?: number } = {}): Promise<{ api: ApiServer; client: GatedClient }> {
-  const dir = mkdtempSync(join(tmpdir(), 'kube-informer-test-'));
-  const api = await startApiServer({ stateDir: dir, port: 0, logger: silent, ...o });
-  const plain = await KubeClient.load({ kubeconfig: api.kubeconfigPath });
-  plain.close();
-  const client = new GatedClient(plain.target);
-  t.after(async () => {
-    client.close();
-    await api.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { api, kube } = await startTestApi(t, o);
+  const client = new GatedClient(kube.target);
+  t.after(() => client.close());
   return { api, client };
 }
 

@@ -22,9 +22,9 @@ export interface TestApi {
 }
 
 /** A fresh API server on 127.0.0.1:<random>, closed and its state dir removed after the test. */
-export async function startTestApi(t: TestContext): Promise<TestApi> {
+export async function startTestApi(t: TestContext, o: { historyLimit?: number } = {}): Promise<TestApi> {
   const dir = mkdtempSync(join(tmpdir(), 'ctlplane-'));
-  const api = await startApiServer({ stateDir: dir, port: 0, logger: silent });
+  const api = await startApiServer({ stateDir: dir, port: 0, logger: silent, ...o });
   t.after(async () => {
     await api.close();
     rmSync(dir, { recursive: true, force: true });
