@@ -9,7 +9,8 @@
 // - Max rps, closed loop: the waypoint and haproxy (`mode http`, `nbthread 1`) each alone on core 0 in front of the
 //   same app. Prints a markdown table and stops everything it started.
 // Knobs: BENCH_RATE (1000), BENCH_SECONDS (10 per path), BENCH_CONNS (32 open-loop connections), BENCH_MAX_CONNS (256
-// closed-loop connections), BENCH_NICE (unset; e.g. -10 on a busy machine), BENCH_DEADLINE_S (300, then clean up).
+// closed-loop connections), BENCH_NICE (unset; e.g. -10 on a busy machine), BENCH_DEADLINE_S (300, then clean up),
+// WP_V8_FLAGS (extra node/V8 flags for the waypoint process, e.g. "--max-semi-space-size=1", to try GC settings).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -412,7 +413,7 @@ async function main(): Promise<void> {
     const appPort = apps.info.appPort!;
     const startWaypoint = (upstream: 'hbone' | 'plain'): Promise<Child> => {
       const cfg: WaypointBedConfig = { tls: wpCert.tls, identity: wpCert.identity, appPort, upstream };
-      return startChild(`waypoint (${upstream})`, WP_CORE, [NODE, BED, 'waypoint'], { BED_CONFIG: JSON.stringify(cfg) });
+      return startChild(`waypoint (${upstream})`, WP_CORE, [NODE, ...(process.env.WP_V8_FLAGS?.split(' ').filter(Boolean) ?? []), BED, 'waypoint'], { BED_CONFIG: JSON.stringify(cfg) });
     };
 
     /** HTTP connections in HBONE tunnels from the client's identity to `authority` through the HBONE server at host:port. */
