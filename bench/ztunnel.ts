@@ -3,6 +3,7 @@
 // enrolled), a stunnel mTLS pair run inside the two pod namespaces (if stunnel4 is installed), and through the two
 // ztunnels (namespace labelled ambient). Open-loop latency at a fixed request rate, one-stream bulk throughput,
 // ztunnel CPU per 1000 rps and RSS. Prints a markdown table. The cluster is always torn down (`meshctl down`).
+// BENCH_ZTUNNEL_NODE_OPTIONS is set on the ztunnel DaemonSet before the runs (e.g. to take CPU profiles).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -223,6 +224,13 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     await m.ok(['up', '--nodes', '2'], { timeoutMs: 240_000 });
     cid = m.clusterId;
+    if (process.env.BENCH_ZTUNNEL_NODE_OPTIONS) {
+      // e.g. "--cpu-prof --cpu-prof-dir=/tmp/zprof": the ztunnels write their profiles when `down` stops them.
+      const env = m.kubectl(['set', 'env', '-n', 'istio-system', 'daemonset/ztunnel', `NODE_OPTIONS=${process.env.BENCH_ZTUNNEL_NODE_OPTIONS}`]);
+      if (env.code !== 0) throw new Error(`kubectl set env: ${env.stderr}`);
+      const roll = m.kubectl(['rollout', 'status', '-n', 'istio-system', 'daemonset/ztunnel', '--timeout=120s']);
+      if (roll.code !== 0) throw new Error(`rollout: ${roll.stderr}`);
+    }
     await m.ok(['apply', '-f', '-'], { input: workloads() });
     await waitReady(m, 'bench', 2);
     const upSeconds = (performance.now() - t0) / 1000;
