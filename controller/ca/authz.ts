@@ -2,8 +2,8 @@
 // a service account, but only one that has a pod on the node the proxy's own pod runs on (Istio's node authorizer).
 // `decide` is pure; `nodePodsLookup` reads the pods from the Kubernetes API.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { KubeClient } from '../../shared/kube/client.ts';
-import { apiUnavailable, permissionDenied, statusCode } from './errors.ts';
+import { isNotFound, type KubeClient } from '../../shared/kube/client.ts';
+import { apiUnavailable, permissionDenied } from './errors.ts';
 import { parseSpiffeId, sameServiceAccount, spiffeId, type ServiceAccountRef, type SpiffeId } from './identity.ts';
 import type { Caller } from './authn.ts';
 
@@ -44,7 +44,7 @@ export function apiNodeLookup(kube: KubeClient): NodeLookup {
       try {
         p = await kube.get<V1Pod>(`/api/v1/namespaces/${namespace}/pods/${pod.name}`);
       } catch (err) {
-        if (statusCode(err) === 404) throw permissionDenied(`caller pod ${namespace}/${pod.name} no longer exists`);
+        if (isNotFound(err)) throw permissionDenied(`caller pod ${namespace}/${pod.name} no longer exists`);
         throw apiUnavailable(`cannot read caller pod ${namespace}/${pod.name}: ${(err as Error).message}`, err);
       }
       if (p.metadata?.uid !== pod.uid) throw permissionDenied(`caller pod ${namespace}/${pod.name} was replaced (uid ${p.metadata?.uid}, token bound to ${pod.uid})`);

@@ -25,9 +25,3 @@ export const apiUnavailable = (message: string, cause?: unknown): CaError =>
 /** Bad CA material at startup (unparsable or mismatched cacerts); crash early. */
 export const badCaMaterial = (message: string, cause?: unknown): CaError =>
   new CaError('CTRL_CA_BAD_MATERIAL', status.INTERNAL, message, { cause });
-
-/** HTTP status of a Kubernetes API error (shared/kube KubeApiError; undefined for transport errors). */
-export function statusCode(err: unknown): number | undefined {
-  const e = err as { code?: unknown; statusCode?: unknown } | undefined;
-  return typeof e?.code === 'number' ? e.code : typeof e?.statusCode === 'number' ? e.statusCode : undefined;
-}

@@ -5,9 +5,9 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
 import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
-import type { KubeClient } from '../../shared/kube/client.ts';
+import { isConflict, isNotFound, type KubeClient } from '../../shared/kube/client.ts';
 import { fromPemAll, toPem } from '../../shared/der.ts';
-import { badCaMaterial, statusCode } from './errors.ts';
+import { badCaMaterial } from './errors.ts';
 import { loadIssuer, type Issuer } from './x509.ts';
 import type { Logger } from '../../shared/log.ts';
 
@@ -27,7 +27,7 @@ async function readSecret(kube: KubeClient, namespace: string, name: string): Pr
   try {
     return await kube.get<V1Secret>(`/api/v1/namespaces/${namespace}/secrets/${name}`);
   } catch (err) {
-    if (statusCode(err) === 404) return undefined;
+    if (isNotFound(err)) return undefined;
     throw err;
   }
 }
@@ -81,11 +81,11 @@ async function ensureNamespace(kube: KubeClient, namespace: string): Promise<voi
   try {
     await kube.get(`/api/v1/namespaces/${namespace}`);
   } catch (err) {
-    if (statusCode(err) !== 404) throw err;
+    if (!isNotFound(err)) throw err;
     try {
       await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
     } catch (e) {
-      if (statusCode(e) !== 409) throw e;
+      if (!isConflict(e)) throw e;
     }
   }
 }
@@ -113,7 +113,7 @@ export async function loadOrCreateCa(kube: KubeClient, namespace: string, trustD
     });
     log.info({ secret: `${namespace}/${SELF_SIGNED_SECRET}`, trustDomain }, 'generated self-signed root');
   } catch (err) {
-    if (statusCode(err) !== 409) throw err;
+    if (!isConflict(err)) throw err;
     // Another replica stored its root first: use that one.
     const winner = await readSecret(kube, namespace, SELF_SIGNED_SECRET);
     if (!winner) throw badCaMaterial(`secret ${namespace}/${SELF_SIGNED_SECRET} conflicted on create but cannot be read`, err);
@@ -134,7 +134,7 @@ export async function publishRootCert(kube: KubeClient, namespace: string, rootC
     if (cur.data?.[ROOT_CONFIGMAP_KEY] === rootCertPem) return;
     await kube.replace(`${path}/${ROOT_CONFIGMAP}`, { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata?.resourceVersion } });
   } catch (err) {
-    if (statusCode(err) !== 404) throw err;
+    if (!isNotFound(err)) throw err;
     await kube.create(path, body);
   }
 }

@@ -355,21 +355,15 @@ export class KubeClient {
   private readTokenFile(method: string, path: string): string | undefined {
     const file = this.target.tokenFile!;
     const c = this.tokenFileCache;
-    let mtimeMs: number;
     try {
-      mtimeMs = statSync(file).mtimeMs;
-    } catch (err) {
-      if (c) return c.token; // keep the last good token through a rotation's brief absence
-      if (this.target.token) return undefined;
-      throw new KubeApiError('KUBE_CREDENTIALS', `${method} ${path}: cannot read token file ${file} (${(err as Error).message})`, { statusCode: 0, cause: err });
-    }
-    if (c && c.mtimeMs === mtimeMs && Date.now() - c.readAt < TOKEN_FILE_MAX_AGE_MS) return c.token;
-    try {
+      const mtimeMs = statSync(file).mtimeMs;
+      if (c && c.mtimeMs === mtimeMs && Date.now() - c.readAt < TOKEN_FILE_MAX_AGE_MS) return c.token;
       const token = readFileSync(file, 'utf8').trim();
       this.tokenFileCache = { token, mtimeMs, readAt: Date.now() };
       return token;
     } catch (err) {
-      if (c) return c.token;
+      if (c) return c.token; // keep the last good token through a rotation's brief absence
+      if (this.target.token) return undefined;
       throw new KubeApiError('KUBE_CREDENTIALS', `${method} ${path}: cannot read token file ${file} (${(err as Error).message})`, { statusCode: 0, cause: err });
     }
   }

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.ts';
-import { KubeApiError, type KubeClient, type Query } from './client.ts';
+import { isGone, type KubeClient, type Query } from './client.ts';
 
 export interface InformerObject {
   metadata?: { name?: string; namespace?: string; resourceVersion?: string };
@@ -17,8 +17,9 @@ export interface InformerOptions {
   log?: Logger;
 }
 
-const BACKOFF_START_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
+/** Retry delays after a failure: doubling from the start to the cap (also used for a failed first list, watch.ts). */
+export const BACKOFF_START_MS = 500;
+export const BACKOFF_MAX_MS = 30_000;
 
 /** Cache key of an object: `namespace/name` (`/name` for cluster-scoped kinds). */
 export const keyOf = (o: InformerObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
@@ -145,7 +146,7 @@ export class Informer<T extends InformerObject> extends EventEmitter {
         }
       } catch (err) {
         if (signal.aborted) break;
-        if (err instanceof KubeApiError && err.statusCode === 410) {
+        if (isGone(err)) {
           this.opts.log?.info({ path: this.path, resourceVersion: this.resourceVersion }, 'watch resourceVersion expired; re-listing');
           this.resourceVersion = '';
           continue;

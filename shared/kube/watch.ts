@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.ts';
 import { errorMessage } from '../errors.ts';
 import type { KubeClient } from './client.ts';
-import { Informer } from './informer.ts';
+import { BACKOFF_MAX_MS, BACKOFF_START_MS, Informer } from './informer.ts';
 import type { KubernetesObject } from '@kubernetes/client-node';
 
 export type EventType = 'add' | 'update' | 'delete';
@@ -50,10 +50,10 @@ export function startWatches(
       log,
     });
     informers.set(w.kind, inf);
+    // Watch failures are logged and retried by the informer itself.
     for (const type of ['add', 'update', 'delete'] as const) inf.on(type, (obj) => onEvent(w.kind, type, obj));
-    inf.on('error', (err: unknown) => log.warn({ kind: w.kind, err: errorMessage(err) }, 'watch dropped; resuming'));
     starts.push((async () => {
-      for (let backoff = 500; ; backoff = Math.min(backoff * 2, 30_000)) {
+      for (let backoff = BACKOFF_START_MS; ; backoff = Math.min(backoff * 2, BACKOFF_MAX_MS)) {
         try {
           return await inf.start();
         } catch (err) {
