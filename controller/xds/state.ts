@@ -169,11 +169,11 @@ export function planResponse(
     for (const [name, { version }] of current) if (wanted(name)) upsertIfOwed(name, version);
     for (const name of state.known.keys()) if (!wanted(name)) removeIfOwed(name);
   } else {
+    // Forced names are always pending too: applyRequest notes every name it subscribes.
     for (const name of state.pending) {
       if (wanted(name)) upsertIfOwed(name, current.get(name)!.version);
       else if (state.known.has(name)) removeIfOwed(name);
     }
-    for (const name of state.forced) if (!state.pending.has(name) && wanted(name)) upserts.push(name);
   }
   // Explicitly subscribed names that do not exist (for this client): say so with a removal.
   for (const name of state.forced) {
