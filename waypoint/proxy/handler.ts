@@ -16,7 +16,7 @@ import { applyHeaderOps, faultAbort, faultDelayMs, matchRoute, pickWeighted, red
 import { authorizeRequest } from '../authz/index.ts';
 import { createAuthenticator } from '../authn/index.ts';
 import { createRateLimiter } from '../ratelimit/index.ts';
-import { requestMetrics, recordRequest, requestLabels, formatResponseFlags, RESPONSE_FLAGS, type ResponseFlag } from '../telemetry/metrics.ts';
+import { requestMetrics, formatResponseFlags, RESPONSE_FLAGS, type ResponseFlag } from '../telemetry/metrics.ts';
 import { writeAccessLog } from '../telemetry/accesslog.ts';
 import { traceHeaders } from '../telemetry/trace.ts';
 import { hashKeyFor } from '../upstream/lb.ts';
@@ -423,13 +423,14 @@ export function createRequestHandler(ctx: ProxyContext, registry: Registry, acce
     const durationMs = performance.now() - start;
     const srcWorkload = ctx.state.workloadByIp(t.source.ip as never);
     const flags = formatResponseFlags(out.flags);
-    recordRequest(metrics, requestLabels({
+    metrics.record({
       ...(srcWorkload ? { srcWorkload } : {}), ...(t.source.principal ? { srcPrincipal: t.source.principal } : {}),
       ...(out.endpoint ? { dstWorkload: out.endpoint.workload } : t.destination.workload ? { dstWorkload: t.destination.workload } : {}),
       ...(info.destination.service ? { dstService: info.destination.service } : {}),
       grpc: info.grpc, responseCode: out.status, ...(out.grpcStatus !== undefined ? { grpcStatus: out.grpcStatus } : {}),
       responseFlags: flags, mtls: true,
-    }), { durationMs, requestBytes: out.requestBytes, responseBytes: out.responseBytes });
+    }, { durationMs, requestBytes: out.requestBytes, responseBytes: out.responseBytes });
+    if (!accessLog.isLevelEnabled('info')) return; // the record is not built for nothing
     writeAccessLog(accessLog, {
       start: startWall, method: info.method, path: req.url ?? '/', protocol: 'stream' in req ? 'HTTP/2' : `HTTP/${req.httpVersion}`,
       headers: req.headers, responseCode: out.status, responseFlags: flags, responseCodeDetails: out.details,

@@ -87,7 +87,11 @@ export function accessLogRecord(f: AccessLogFacts): Record<string, string | numb
   return out;
 }
 
-/** Write the request's access-log line (info level: every request is logged, as Istio's access log does). */
+/**
+ * Write the request's access-log line (info level: every request is logged, as Istio's access log does). With the
+ * access log's level above info, the record is not even built.
+ */
 export function writeAccessLog(log: Logger, f: AccessLogFacts): void {
+  if (!log.isLevelEnabled('info')) return;
   log.info(accessLogRecord(f), 'request complete');
 }

@@ -2,8 +2,8 @@
 // trace-context header propagation.
 export {
   REQUEST_LABEL_NAMES, DURATION_BUCKETS_MS, BYTES_BUCKETS, RESPONSE_FLAGS,
-  formatResponseFlags, serviceLabels, requestLabels, requestMetrics, recordRequest,
-  type RequestLabelName, type RequestLabels, type RequestFacts, type RequestMetrics, type ResponseFlag,
+  formatResponseFlags, serviceLabels, requestLabels, requestMetrics, RequestMetrics,
+  type RequestLabelName, type RequestLabels, type RequestFacts, type RequestValues, type ResponseFlag,
 } from './metrics.ts';
 export { accessLogRecord, writeAccessLog, type AccessLogFacts } from './accesslog.ts';
 export { traceHeaders, parseTraceparent, parseB3Single, parseB3Multi, type TraceHeaders, type TraceOptions } from './trace.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import type { Workload } from '../../shared/proto/types.ts';
 import {
-  BYTES_BUCKETS, DURATION_BUCKETS_MS, REQUEST_LABEL_NAMES, RESPONSE_FLAGS, formatResponseFlags, recordRequest, requestLabels,
+  BYTES_BUCKETS, DURATION_BUCKETS_MS, REQUEST_LABEL_NAMES, RESPONSE_FLAGS, formatResponseFlags, requestLabels,
   requestMetrics, serviceLabels, type RequestFacts,
 } from './metrics.ts';
 
@@ -87,12 +87,11 @@ test('formatResponseFlags: Envoy order, comma-joined, - when none', () => {
   assert.equal(formatResponseFlags(new Set(['NR'] as const)), 'NR');
 });
 
-test('recordRequest: Istio names, buckets and label values in the exposition', async () => {
+test('record: Istio names, buckets and label values in the exposition', async () => {
   const registry = new Registry();
   const m = requestMetrics(registry);
-  const labels = requestLabels(base);
-  recordRequest(m, labels, { durationMs: 12, requestBytes: 300, responseBytes: 5000 });
-  recordRequest(m, labels, { durationMs: 700, requestBytes: 300, responseBytes: 5000 });
+  m.record(base, { durationMs: 12, requestBytes: 300, responseBytes: 5000 });
+  m.record({ ...base }, { durationMs: 700, requestBytes: 300, responseBytes: 5000 });
   const text = await registry.metrics();
   assert.match(text, /# TYPE istio_requests_total counter/);
   assert.match(text, /istio_requests_total\{reporter="waypoint",source_workload="productpage",[^}]*response_code="200"[^}]*\} 2/);
@@ -107,4 +106,40 @@ test('recordRequest: Istio names, buckets and label values in the exposition', a
   assert.deepEqual(les, DURATION_BUCKETS_MS);
   const bytes = await registry.getSingleMetric('istio_request_bytes')!.get();
   assert.deepEqual([...new Set(bytes.values.map((v) => v.labels.le).filter((le) => le !== undefined && le !== '+Inf'))].map(Number), BYTES_BUCKETS);
+});
+
+test('record: a workload updated by xDS (a new object) gets its new labels; other facts split series', async () => {
+  const registry = new Registry();
+  const m = requestMetrics(registry);
+  m.record(base, { durationMs: 1, requestBytes: 1, responseBytes: 1 });
+  m.record({ ...base, dstWorkload: { ...reviews, canonicalRevision: 'v3' } }, { durationMs: 1, requestBytes: 1, responseBytes: 1 });
+  m.record({ ...base, responseCode: 503, responseFlags: 'UF' }, { durationMs: 1, requestBytes: 1, responseBytes: 1 });
+  m.record({ ...base, responseCode: 503, responseFlags: 'UF' }, { durationMs: 1, requestBytes: 1, responseBytes: 1 });
+  const counts = (await registry.getSingleMetric('istio_requests_total')!.get()).values
+    .map((v) => `${v.labels.destination_version}/${v.labels.response_code}/${v.labels.response_flags}=${v.value}`).sort();
+  assert.deepEqual(counts, ['v2/200/-=1', 'v2/503/UF=2', 'v3/200/-=1']);
+});
+
+test('record: the same labels from different facts (a workload object replaced unchanged) add up in one series', async () => {
+  const registry = new Registry();
+  const m = requestMetrics(registry);
+  m.record(base, { durationMs: 3, requestBytes: 1, responseBytes: 1 });
+  m.record({ ...base, srcWorkload: { ...productpage } }, { durationMs: 30, requestBytes: 1, responseBytes: 1 });
+  const total = (await registry.getSingleMetric('istio_requests_total')!.get()).values;
+  assert.equal(total.length, 1);
+  assert.equal(total[0]!.value, 2);
+  const text = await registry.metrics();
+  assert.match(text, /istio_request_duration_milliseconds_sum\{[^}]*\} 33\n/);
+  assert.match(text, /istio_request_duration_milliseconds_bucket\{le="5",[^}]*\} 1\n/);
+  assert.match(text, /istio_request_duration_milliseconds_bucket\{le="50",[^}]*\} 2\n/);
+});
+
+test('record: after the registry resets its metrics, counting starts again from zero', async () => {
+  const registry = new Registry();
+  const m = requestMetrics(registry);
+  m.record(base, { durationMs: 1, requestBytes: 1, responseBytes: 1 });
+  registry.resetMetrics();
+  assert.equal((await registry.getSingleMetric('istio_requests_total')!.get()).values.length, 0);
+  m.record(base, { durationMs: 1, requestBytes: 1, responseBytes: 1 });
+  assert.match(await registry.metrics(), /istio_requests_total\{[^}]*\} 1\n/);
 });

@@ -1,16 +1,17 @@
 // The waypoint's L7 request metrics with Istio's names, labels and buckets (istio_requests_total,
 // istio_request_duration_milliseconds, istio_request_bytes, istio_response_bytes), reporter="waypoint". Label-set
-// construction (`requestLabels`) is pure; `requestMetrics` registers on the Registry it is given. Istio's standard
+// construction (`requestLabels`) is pure; `RequestMetrics` registers on the Registry it is given. Istio's standard
 // set also carries the canonical service/revision labels (Kiali groups by them), so they are here too.
 //
 // Response flags are Envoy's short codes. Envoy has no flag for an RBAC (AuthorizationPolicy) or JWT denial: its
 // RBAC filter sends a local 403 with response_code_details `rbac_access_denied_matched_policy[...]` and leaves the
 // flags '-', and Istio's metrics for such a request show response_code="403", response_flags="-". We do the same;
 // UAEX is only for a denial by an external authorizer (CUSTOM action), RL for local rate limiting.
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Workload } from '../../shared/proto/types.ts';
 import { spiffeId } from '../../shared/spiffe.ts';
 import type { ServiceKeyText } from '../../shared/waypoint/config.ts';
+import { LabeledStats, type Series } from './series.ts';
 
 export const REQUEST_LABEL_NAMES = [
   'reporter',
@@ -153,34 +154,66 @@ export function requestLabels(f: RequestFacts): RequestLabels {
   };
 }
 
-export interface RequestMetrics {
-  requests: Counter<RequestLabelName>;
-  duration: Histogram<RequestLabelName>;
-  requestBytes: Histogram<RequestLabelName>;
-  responseBytes: Histogram<RequestLabelName>;
+export interface RequestValues { durationMs: number; requestBytes: number; responseBytes: number }
+
+/** Numbers for Workload objects, so a label set's cache key can name one without reading its fields. */
+const workloadIds = new WeakMap<Workload, number>();
+let nextWorkloadId = 1;
+function workloadId(w: Workload | undefined): number {
+  if (!w) return 0;
+  let id = workloadIds.get(w);
+  if (id === undefined) workloadIds.set(w, (id = nextWorkloadId++));
+  return id;
+}
+
+/**
+ * The facts that decide a request's labels, as a string. Workloads count by object: xDS replaces a workload's
+ * object when it changes, so a changed workload gets a new key and its labels are computed afresh.
+ */
+function factsKey(f: RequestFacts): string {
+  return `${workloadId(f.srcWorkload)}\u0000${f.srcPrincipal ?? ''}\u0000${workloadId(f.dstWorkload)}\u0000${f.dstPrincipal ?? ''}\u0000${f.dstService ?? ''}\u0000${f.grpc ? 1 : 0}\u0000${f.responseCode}\u0000${f.grpcStatus ?? ''}\u0000${f.responseFlags}\u0000${f.mtls ? 1 : 0}`;
+}
+
+/** Label sets remembered by facts key; past this many the memo starts over (the series themselves stay). */
+const MAX_MEMO = 4096;
+
+/**
+ * istio_requests_total and the three request histograms. `record` turns a request's facts into its label set once
+ * per distinct set of facts (requestLabels builds 25 labels) and then only adds numbers (LabeledStats).
+ */
+export class RequestMetrics {
+  readonly #stats: LabeledStats;
+  readonly #memo = new Map<string, Series>();
+
+  constructor(registry: Registry) {
+    this.#stats = new LabeledStats(registry, {
+      labelNames: REQUEST_LABEL_NAMES,
+      counter: { name: 'istio_requests_total', help: 'Total requests' },
+      histograms: [
+        { name: 'istio_request_duration_milliseconds', help: 'Request duration in milliseconds', buckets: DURATION_BUCKETS_MS },
+        { name: 'istio_request_bytes', help: 'Request size in bytes', buckets: BYTES_BUCKETS },
+        { name: 'istio_response_bytes', help: 'Response size in bytes', buckets: BYTES_BUCKETS },
+      ],
+      onReset: () => this.#memo.clear(),
+    });
+  }
+
+  /** Count one finished request. Bytes are HTTP message sizes (headers + body), as Envoy's request/response size. */
+  record(f: RequestFacts, v: RequestValues): void {
+    const key = factsKey(f);
+    let s = this.#memo.get(key);
+    if (!s) {
+      if (this.#memo.size >= MAX_MEMO) this.#memo.clear();
+      s = this.#stats.series(requestLabels(f));
+      this.#memo.set(key, s);
+    }
+    s.inc();
+    s.observe(0, v.durationMs);
+    s.observe(1, v.requestBytes);
+    s.observe(2, v.responseBytes);
+  }
 }
 
 export function requestMetrics(registry: Registry): RequestMetrics {
-  const labelNames = [...REQUEST_LABEL_NAMES];
-  const registers = [registry];
-  return {
-    requests: new Counter({ name: 'istio_requests_total', help: 'Total requests', labelNames, registers }),
-    duration: new Histogram({
-      name: 'istio_request_duration_milliseconds', help: 'Request duration in milliseconds', labelNames, registers, buckets: DURATION_BUCKETS_MS,
-    }),
-    requestBytes: new Histogram({ name: 'istio_request_bytes', help: 'Request size in bytes', labelNames, registers, buckets: BYTES_BUCKETS }),
-    responseBytes: new Histogram({ name: 'istio_response_bytes', help: 'Response size in bytes', labelNames, registers, buckets: BYTES_BUCKETS }),
-  };
-}
-
-/** Count one finished request. Bytes are HTTP message sizes (headers + body), as Envoy's request/response size. */
-export function recordRequest(
-  m: RequestMetrics,
-  labels: RequestLabels,
-  v: { durationMs: number; requestBytes: number; responseBytes: number },
-): void {
-  m.requests.inc(labels);
-  m.duration.observe(labels, v.durationMs);
-  m.requestBytes.observe(labels, v.requestBytes);
-  m.responseBytes.observe(labels, v.responseBytes);
+  return new RequestMetrics(registry);
 }
