@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
-import { parseTraceparent, traceHeaders } from './trace.ts';
+import { parseTraceparent, pooledRandom, traceHeaders } from './trace.ts';
 
 /** Deterministic random bytes: 0x11, 0x12, ... one fresh 16-byte block per call. */
 function counter(): () => Buffer {
@@ -30,6 +30,27 @@ test('new traces can be sampled by option; the default source is crypto', () => 
   const t = traceHeaders({}, undefined, { sampleNewTraces: true });
   assert.match(t.set.traceparent!, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   assert.match(t.requestId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+});
+
+test('pooled random bytes: each call gets its own slice, the block is refilled when spent, big asks are served', () => {
+  const rand = pooledRandom(32);
+  const a = rand(16);
+  const b = rand(16);
+  assert.equal(a.buffer, b.buffer, 'the first two come from one block');
+  assert.equal(b.byteOffset, a.byteOffset + 16, 'and do not overlap');
+  const c = rand(16);
+  assert.notEqual(c.buffer, a.buffer, 'a spent block is replaced');
+  assert.equal(rand(100).length, 100);
+  const ids = new Set(Array.from({ length: 1000 }, () => rand(16).toString('hex')));
+  assert.equal(ids.size, 1000, 'no two ids repeat');
+});
+
+test('ids from the default source differ from request to request', () => {
+  const a = traceHeaders({});
+  const b = traceHeaders({});
+  assert.notEqual(a.traceId, b.traceId);
+  assert.notEqual(a.spanId, b.spanId);
+  assert.notEqual(a.requestId, b.requestId);
 });
 
 test('valid traceparent: same trace and flag, our span as parent; tracestate and baggage travel; request id kept', () => {
