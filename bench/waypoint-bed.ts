@@ -3,11 +3,13 @@
 // listens and runs until stdin closes or SIGTERM.
 //
 // - `apps`: the HTTP app on 127.0.9.2 and a stand-in for its node's ztunnel (an HBONE server on 127.0.9.2:15008 that
-//   splices accepted tunnels to the target), as waypoint/proxy/testbed.ts builds them with `hbone: true`.
+//   splices accepted tunnels to the target), like those waypoint/proxy/testbed.ts builds with `hbone: true`.
 // - `waypoint`: the waypoint's data path as the test bed builds it (HBONE server, tunnel handling, HTTP servers,
 //   request handler over a hand-built xDS state), its endpoint the app above, reached through the stand-in ztunnel
 //   (`upstream: 'hbone'`) or directly (`upstream: 'plain'`, the app outside the mesh).
+import http from 'node:http';
 import type net from 'node:net';
+import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { silent } from '../shared/log.ts';
 import { persistCompileCache } from '../shared/runtime.ts';
@@ -23,8 +25,7 @@ import { acceptTunnel, createHttpServers } from '../waypoint/proxy/tunnel.ts';
 import { proxyTcp } from '../waypoint/proxy/tcp.ts';
 import { createRequestHandler } from '../waypoint/proxy/handler.ts';
 
-// The test bed's names (waypoint/proxy/testbed.ts); it is imported only by the `apps` role, so the waypoint's
-// process does not load the test PKI.
+// The test bed's names (waypoint/proxy/testbed.ts), repeated so the waypoint's process does not load the test bed.
 export const SVC = 'demo/reviews.demo.svc.cluster.local';
 export const VIP = '10.96.0.50';
 /** Away from the test bed's 127.0.0.2…, whose stand-in ztunnels also listen on :15008, so tests can run alongside. */
@@ -47,11 +48,17 @@ export interface WaypointBedConfig {
 const ip4 = (s: string): Uint8Array => Uint8Array.from(s.split('.').map(Number));
 
 async function apps(c: AppsConfig): Promise<Record<string, number>> {
-  const { startApp } = await import('../waypoint/proxy/testbed.ts');
-  const app = await startApp(APP_IP, 'v1', (_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain', 'x-version': 'v1' });
-    res.end('v1');
+  // Not the test bed's startApp: that one keeps every request for the tests to inspect, and tens of thousands of
+  // retained requests made this process's scavenges take 20-60 ms, which showed up as latency spikes on both paths.
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-version': 'v1' });
+      res.end('v1');
+    });
   });
+  await new Promise<void>((resolve) => server.listen(0, APP_IP, resolve));
+  const app = { port: (server.address() as net.AddressInfo).port };
   const z = createHboneServer({
     tls: () => c.tls,
     log: silent,
@@ -93,7 +100,9 @@ async function waypoint(c: WaypointBedConfig): Promise<Record<string, number>> {
     certs: { get: async () => c.tls } as never,
     pool, factory, log: silent,
   };
-  const handler = createRequestHandler(ctx, new Registry(), silent);
+  // BENCH_ACCESS_LOG=1: the product's default, one JSON line per request (here into /dev/null); off, none is built.
+  const accessLog = process.env.BENCH_ACCESS_LOG === '1' ? pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false })) : silent;
+  const handler = createRequestHandler(ctx, new Registry(), accessLog);
   const servers = createHttpServers((req, res) => handler.handle(req, res, servers.tunnelOf(req)));
   const hbone = createHboneServer({
     tls: () => c.tls,

@@ -10,9 +10,12 @@
 //   same app. Prints a markdown table and stops everything it started.
 // Knobs: BENCH_RATE (1000), BENCH_SECONDS (10 per path), BENCH_CONNS (32 open-loop connections), BENCH_MAX_CONNS (256
 // closed-loop connections), BENCH_NICE (unset; e.g. -10 on a busy machine), BENCH_DEADLINE_S (300, then clean up),
-// WP_V8_FLAGS (extra node/V8 flags for the waypoint process, e.g. "--max-semi-space-size=1", to try GC settings).
+// WP_V8_FLAGS (extra node/V8 flags for the waypoint process, e.g. "--max-semi-space-size=1", to try GC settings),
+// BENCH_MAX_RPS=0 (skip the max-rps runs), BENCH_WARM_REQUESTS (30000 per path before measuring), BENCH_CHILD_STDOUT
+// (a directory for the children's stdout, where V8's --trace-* output goes), BENCH_ACCESS_LOG=1 (the waypoint writes its
+// access log, as the product does by default, into /dev/null; off by default here).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +34,12 @@ const WARMUP = 1; // seconds of samples dropped at the start of each run
 const ROUND = 2; // the two latency paths alternate in rounds of this many seconds, so background noise hits both alike
 const OPEN_CONNS = Number(process.env.BENCH_CONNS ?? 32); // keep-alive connections the open-loop client spreads over
 const CLOSED_CONNS = Number(process.env.BENCH_MAX_CONNS ?? 256); // concurrency of the closed-loop max-rps runs
+/** BENCH_MAX_RPS=0 measures latency, CPU and RSS only (the max-rps runs take two thirds of the time). */
+const MAX_RPS = process.env.BENCH_MAX_RPS !== '0';
+/** Requests per path, as fast as they go, before anything is measured (JIT warm-up). */
+const WARM_REQUESTS = Number(process.env.BENCH_WARM_REQUESTS ?? 30_000);
+/** A directory where each child's stdout is appended (e.g. WP_V8_FLAGS="--trace-gc --trace-opt" writes there). */
+const CHILD_STDOUT = process.env.BENCH_CHILD_STDOUT;
 const WP_CORE = 0;
 const LOAD_CORE = 1;
 /** Opt-in niceness for every benchmark process (e.g. -10), so other work on a shared machine disturbs it less. */
@@ -245,6 +254,26 @@ async function openLoop(conns: Conns, rate: number, seconds: number, warmup: num
   return { lat, expected: Math.round(seconds * rate), errors };
 }
 
+/** Closed loop until `n` requests have been answered; their seconds. */
+async function closedCount(conns: Conns, n: number): Promise<number> {
+  const t0 = performance.now();
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    let live = 0;
+    const loop = (c: HttpConn): void => {
+      if (sent >= n) {
+        if (--live === 0) resolve();
+        return;
+      }
+      sent++;
+      c.request((err) => (err ? void conns.replace(c).then((fresh) => (fresh ? loop(fresh) : --live === 0 && resolve())) : loop(c)));
+    };
+    live = conns.list.length;
+    for (const c of [...conns.list]) loop(c);
+  });
+  return (performance.now() - t0) / 1000;
+}
+
 /** Closed loop: every connection sends its next request as soon as the previous answer is in; rps after warm-up. */
 async function closedLoop(conns: Conns, seconds: number, pids: number[]): Promise<{ rps: number; errors: number; used: Used }> {
   let counting = false;
@@ -297,8 +326,10 @@ async function startChild(name: string, core: number, args: string[], env: Recor
   const line = new Promise<string>((resolve) => {
     let out = '';
     proc.stdout!.on('data', (d) => {
+      if (CHILD_STDOUT) appendFileSync(join(CHILD_STDOUT, `${name.replace(/\W+/g, '_')}.stdout`), d);
       out += d;
-      if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
+      const json = out.split('\n').find((l, i, all) => l.startsWith('{') && i < all.length - 1);
+      if (json) resolve(json);
     });
   });
   const first = await Promise.race([line, exited, sleep(15_000).then(() => {
@@ -356,6 +387,8 @@ function haproxyBinary(): { bin?: string; note?: string } {
 interface Max { rps: number; errors: number; used: Used }
 
 interface Results {
+  /** Seconds each path's closed-loop warm-up took. */
+  warm?: { l4: number; wp: number };
   l4?: Latency;
   wp?: Latency;
   /** Over the waypoint's latency rounds; cpu as in Max. */
@@ -446,6 +479,13 @@ async function main(): Promise<void> {
     r.rssBare = bareNodeRssMb();
     const l4Conns = await hboneConns(OPEN_CONNS, APP_IP, 15008, appCert.identity, `${APP_IP}:${appPort}`);
     let conns = await hboneConns(OPEN_CONNS, '127.0.0.1', wp.info.hbonePort!, wpCert.identity, `${VIP}:80`);
+    // JIT warm-up: V8 moves the request path's functions to its optimizing tier together, after about ten thousand
+    // requests; on one core that burst of compiling (~0.6 s) stalls the event loop and, measured, was most of the
+    // p99. Both paths get the same number of requests as fast as they go before anything is measured.
+    console.error(`warm-up, ${WARM_REQUESTS} requests per path …`);
+    // The waypoint first: the app closes connections idle for 5 s, and the L4 path's warm-up is the shorter wait.
+    const wpWarm = await closedCount(conns, WARM_REQUESTS);
+    r.warm = { wp: wpWarm, l4: await closedCount(l4Conns, WARM_REQUESTS) };
     await openLoop(l4Conns, RATE, 0, WARMUP);
     await openLoop(conns, RATE, 0, WARMUP);
     const l4: Samples[] = [];
@@ -465,42 +505,48 @@ async function main(): Promise<void> {
     closeAll(l4Conns);
     closeAll(conns);
 
-    // 3. Max rps through the waypoint, HBONE in and out (as in a cluster).
-    console.error(`waypoint max rps (HBONE upstream), ${CLOSED_CONNS} connections closed loop …`);
-    const closed = (cs: Conns, pid: number): Promise<Max> => closedLoop(cs, SECONDS, [pid, process.pid, apps.info.pid!]);
-    conns = await hboneConns(CLOSED_CONNS, '127.0.0.1', wp.info.hbonePort!, wpCert.identity, `${VIP}:80`);
-    r.wpMaxHbone = await closed(conns, wpPid);
-    closeAll(conns);
-    await stop(wp.proc);
-
-    // 4. Max rps through the waypoint with the app outside the mesh (plain HTTP out, like haproxy's backend).
-    console.error('waypoint max rps (plain upstream) …');
-    wp = await startWaypoint('plain');
-    conns = await hboneConns(CLOSED_CONNS, '127.0.0.1', wp.info.hbonePort!, wpCert.identity, `${VIP}:80`);
-    r.wpMax = await closed(conns, wp.info.pid!);
-    closeAll(conns);
-    await stop(wp.proc);
-
-    // 5. haproxy, HTTP mode, one thread, on the waypoint's core, in front of the same app.
-    const ha = haproxyBinary();
-    if (!ha.bin) {
-      r.haNote = ha.note;
-    } else {
-      r.haVersion = spawnSync(ha.bin, ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0]?.replace(/^HAProxy version /i, '').split(' ')[0];
-      console.error(`haproxy ${r.haVersion} max rps …`);
-      const cfg = join(dir, 'haproxy.cfg');
-      const port = await freePort();
-      writeFileSync(cfg, [
-        'global', '  nbthread 1', '  maxconn 4096',
-        'defaults', '  mode http', '  option http-keep-alive', '  timeout connect 5s', '  timeout client 30s', '  timeout server 30s',
-        'frontend fe', `  bind 127.0.0.1:${port}`, '  default_backend be',
-        'backend be', `  server app ${APP_IP}:${appPort}`, '',
-      ].join('\n'));
-      const h = await startChild('haproxy', WP_CORE, [ha.bin, '-db', '-f', cfg], {}, () => canConnect(port));
-      conns = await tcpConns(CLOSED_CONNS, port);
-      r.haMax = await closed(conns, h.proc.pid!);
+    if (MAX_RPS) {
+      // 3. Max rps through the waypoint, HBONE in and out (as in a cluster).
+      console.error(`waypoint max rps (HBONE upstream), ${CLOSED_CONNS} connections closed loop …`);
+      // Each proxy first gets the same JIT warm-up as the latency runs (haproxy has no JIT; it costs it nothing).
+      const closed = async (cs: Conns, pid: number): Promise<Max> => {
+        await closedCount(cs, WARM_REQUESTS);
+        return closedLoop(cs, SECONDS, [pid, process.pid, apps.info.pid!]);
+      };
+      conns = await hboneConns(CLOSED_CONNS, '127.0.0.1', wp.info.hbonePort!, wpCert.identity, `${VIP}:80`);
+      r.wpMaxHbone = await closed(conns, wpPid);
       closeAll(conns);
-      await stop(h.proc);
+      await stop(wp.proc);
+
+      // 4. Max rps through the waypoint with the app outside the mesh (plain HTTP out, like haproxy's backend).
+      console.error('waypoint max rps (plain upstream) …');
+      wp = await startWaypoint('plain');
+      conns = await hboneConns(CLOSED_CONNS, '127.0.0.1', wp.info.hbonePort!, wpCert.identity, `${VIP}:80`);
+      r.wpMax = await closed(conns, wp.info.pid!);
+      closeAll(conns);
+      await stop(wp.proc);
+
+      // 5. haproxy, HTTP mode, one thread, on the waypoint's core, in front of the same app.
+      const ha = haproxyBinary();
+      if (!ha.bin) {
+        r.haNote = ha.note;
+      } else {
+        r.haVersion = spawnSync(ha.bin, ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0]?.replace(/^HAProxy version /i, '').split(' ')[0];
+        console.error(`haproxy ${r.haVersion} max rps …`);
+        const cfg = join(dir, 'haproxy.cfg');
+        const port = await freePort();
+        writeFileSync(cfg, [
+          'global', '  nbthread 1', '  maxconn 4096',
+          'defaults', '  mode http', '  option http-keep-alive', '  timeout connect 5s', '  timeout client 30s', '  timeout server 30s',
+          'frontend fe', `  bind 127.0.0.1:${port}`, '  default_backend be',
+          'backend be', `  server app ${APP_IP}:${appPort}`, '',
+        ].join('\n'));
+        const h = await startChild('haproxy', WP_CORE, [ha.bin, '-db', '-f', cfg], {}, () => canConnect(port));
+        conns = await tcpConns(CLOSED_CONNS, port);
+        r.haMax = await closed(conns, h.proc.pid!);
+        closeAll(conns);
+        await stop(h.proc);
+      }
     }
   } finally {
     clearTimeout(watchdog);
@@ -548,13 +594,15 @@ function report(r: Results, total: number): void {
   const all = [r.latUsed, r.wpMax?.used, r.wpMaxHbone?.used, r.haMax?.used].filter((x): x is Used => !!x);
   const loadBusy = Math.max(0, ...all.map((x) => x.cores[LOAD_CORE]! / x.wall));
   const proxyCoreOther = Math.max(0, ...all.map((x) => (x.cores[WP_CORE]! - x.cpu[0]!) / x.wall));
-  console.log(`\nwaypoint data path on loopback: ${RATE} req/s open loop over ${OPEN_CONNS} keep-alive connections, ${SECONDS} s per path (after ${WARMUP} s warm-up, the two paths alternating in ${ROUND} s rounds); max rps closed loop with ${CLOSED_CONNS} connections for ${SECONDS} s.\n`);
+  console.log(`\nwaypoint data path on loopback: ${RATE} req/s open loop over ${OPEN_CONNS} keep-alive connections, ${SECONDS} s per path (after ${WARM_REQUESTS} requests of closed-loop warm-up per path${r.warm ? `, ${r.warm.wp.toFixed(1)} s through the waypoint` : ''}, then ${WARMUP} s at the rate; the two paths alternating in ${ROUND} s rounds); max rps closed loop with ${CLOSED_CONNS} connections for ${SECONDS} s after the same warm-up.\n`);
   console.log('| measurement | value | target | met? |\n|---|---|---|---|');
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
   console.log(`
 Notes:
 - Loopback only (127.0.0.0/8). The waypoint's data path (bench/waypoint-bed.ts: HBONE server, tunnel handling, HTTP/1.1 server, request handler with routing, header rules, trace headers, metrics; hand-built xDS state, no controller) runs alone in its own process pinned to core ${WP_CORE}. This process (load generator, HBONE client) and the app with its stand-in ztunnel (another process) are pinned to core ${LOAD_CORE}.
 - L4 only is what ztunnel carries without a waypoint: the same HBONE (HTTP/2 CONNECT in mTLS 1.3) tunnel, straight to the destination's ztunnel stand-in, which splices to the app. Latency runs from each request's due time (open loop, so queueing counts); the sender wakes on timers, up to ~1 ms late on both paths alike.
+- Warm-up: V8 moves the request path's functions to its optimizing compiler together, after roughly ten thousand requests. With the waypoint on one core, that burst of compiling (about 0.6 s of CPU on V8's background threads, sharing the core) stalls the event loop for ~0.3 s once; inside the measured window it was most of the p99 (+40…+90 ms). The numbers here are steady state: a freshly started waypoint pays that once, in its first tens of thousands of requests.
+- Access log ${process.env.BENCH_ACCESS_LOG === '1' ? 'on (BENCH_ACCESS_LOG=1: one JSON line per request into /dev/null, as the product writes by default)' : 'off (the product writes one per request by default; alone, building and writing a record costs ~11 µs, ~0.01 vCPU per 1000 rps; BENCH_ACCESS_LOG=1 includes it)'}.
 - CPU: the waypoint process's utime+stime (/proc/<pid>/stat) over its ${SECONDS} s of latency rounds ÷ wall time ÷ (${RATE} rps / 1000). RSS: its VmRSS after those runs ÷ (${RATE} rps / 1000).
 - Max rps: closed loop, ${CLOSED_CONNS} keep-alive connections, ${SECONDS} s after ${WARMUP} s warm-up, the proxy alone on core ${WP_CORE}. The waypoint always terminates HBONE mTLS on the way in (it has no other listener); haproxy is plain HTTP in and out, so the target ratio uses the waypoint with a plain-HTTP upstream (the app outside the mesh). A proxy at ~1.0 vCPU was the bottleneck; below that, the load generator's core or other work on the machine was, or the chain of processes was waiting on itself (with HBONE out everything rides one multiplexed TLS connection per hop, and neither core fills). Per-process and per-core CPU come from different kernel counters and may disagree by a few hundredths.
 - Busy time on the cores not ours: up to ${proxyCoreOther.toFixed(2)} vCPU of core ${WP_CORE} went to other processes; core ${LOAD_CORE} was up to ${loadBusy.toFixed(2)} busy${loadBusy > 0.9 ? ' (saturated: the max-rps numbers there are lower bounds, see the per-vCPU ratio)' : ''}. Other work shares this 2-core machine; numbers are noisy.
