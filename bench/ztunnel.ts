@@ -3,7 +3,9 @@
 // enrolled), a stunnel mTLS pair run inside the two pod namespaces (if stunnel4 is installed), and through the two
 // ztunnels (namespace labelled ambient). Open-loop latency at a fixed request rate, one-stream bulk throughput,
 // ztunnel CPU per 1000 rps and RSS. Prints a markdown table. The cluster is always torn down (`meshctl down`).
-// BENCH_ZTUNNEL_NODE_OPTIONS is set on the ztunnel DaemonSet before the runs (e.g. to take CPU profiles).
+// BENCH_ZTUNNEL_NODE_OPTIONS and BENCH_ZTUNNEL_ENV ("K=V …") are set on the ztunnel DaemonSet before the runs (e.g. to
+// take CPU profiles);
+// BENCH_WARM_ECHOES (30000) closed-loop echoes go through each setup before its latency run.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +18,8 @@ const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const CONNS = Number(process.env.BENCH_CONNS ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP = 1; // seconds of samples dropped at the start of each latency run
+/** Echoes each setup carries, closed loop, before its latency run (JIT warm-up; see warmClient). */
+const WARM_ECHOES = Number(process.env.BENCH_WARM_ECHOES ?? 30_000);
 const SIZE = 100;
 const BULK_MIB = Number(process.env.BENCH_BULK_MIB ?? 1024);
 const ECHO_PORT = 9000;
@@ -154,7 +158,53 @@ async function runPython(m: Meshctl, p: PodFacts, script: string, timeoutMs: num
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
+/**
+ * Closed-loop echoes as fast as they go over CONNS connections, `n` in all, before a latency run: V8 moves a Node
+ * proxy's data path to its optimizing compiler after thousands of calls, and that burst of compiling is not the
+ * steady state (the waypoint benchmark measured it as most of its p99). Every setup gets the same warm-up.
+ */
+function warmClient(host: string, port: number, n: number): string {
+  return `
+import socket, json
+H, P, CONNS, N, SIZE = ${JSON.stringify(host)}, ${port}, ${CONNS}, ${n}, ${SIZE}
+socks = [socket.create_connection((H, P), 10) for _ in range(CONNS)]
+payload = b'x' * SIZE
+for s in socks: s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+for k in range(N // CONNS):
+    for s in socks: s.sendall(payload)
+    for s in socks:
+        got = 0
+        while got < SIZE:
+            d = s.recv(SIZE - got)
+            if not d: raise SystemExit('closed during warm-up')
+            got += len(d)
+for s in socks: s.close()
+print(json.dumps({'echoes': N // CONNS * CONNS}))
+`;
+}
+
+/** CPU of some processes over a latency run, per 1000 rps of it (open loop: the client sends at RATE throughout). */
+function cpuMeter(procs: Array<{ label: string; pid: number }>): { around: { before: () => void; after: () => void }; result: () => Array<{ label: string; vcpuPer1k: number }> } {
+  let before: number[] = [];
+  let t0 = 0;
+  let out: Array<{ label: string; vcpuPer1k: number }> = [];
+  return {
+    around: {
+      before: () => {
+        before = procs.map((p) => cpuSeconds(p.pid));
+        t0 = performance.now();
+      },
+      after: () => {
+        const wall = (performance.now() - t0) / 1000;
+        out = procs.map((p, i) => ({ label: p.label, vcpuPer1k: (cpuSeconds(p.pid) - before[i]!) / wall / (RATE / 1000) }));
+      },
+    },
+    result: () => out,
+  };
+}
+
 async function measure(m: Meshctl, client: PodFacts, name: string, host: string, echoPort: number, sinkPort: number, around?: { before: () => void; after: () => void }): Promise<Setup> {
+  if (WARM_ECHOES > 0) await runPython(m, client, warmClient(host, echoPort, WARM_ECHOES), 300_000);
   around?.before();
   const latency = await runPython(m, client, latencyClient(host, echoPort), (WARMUP + SECONDS) * 1000 + 60_000) as Latency;
   around?.after();
@@ -198,7 +248,8 @@ async function main(): Promise<void> {
   const m = new Meshctl();
   const stunnels: ChildProcess[] = [];
   const results: Setup[] = [];
-  let cpu: { perZtunnel: Array<{ node: string; vcpuPer1k: number }>; rps: number } | undefined;
+  let cpu: Array<{ label: string; vcpuPer1k: number }> | undefined;
+  let stunnelCpu: Array<{ label: string; vcpuPer1k: number }> | undefined;
   let mem: Array<{ node: string; rss: number; hwm: number }> | undefined;
   let cid: string | undefined;
   let cleaned = false;
@@ -224,9 +275,14 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     await m.ok(['up', '--nodes', '2'], { timeoutMs: 240_000 });
     cid = m.clusterId;
-    if (process.env.BENCH_ZTUNNEL_NODE_OPTIONS) {
-      // e.g. "--cpu-prof --cpu-prof-dir=/tmp/zprof": the ztunnels write their profiles when `down` stops them.
-      const env = m.kubectl(['set', 'env', '-n', 'istio-system', 'daemonset/ztunnel', `NODE_OPTIONS=${process.env.BENCH_ZTUNNEL_NODE_OPTIONS}`]);
+    // e.g. BENCH_ZTUNNEL_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/zprof" (the ztunnels write their profiles when
+    // `down` stops them) or BENCH_ZTUNNEL_ENV="UV_USE_IO_URING=0".
+    const zenv = [
+      ...(process.env.BENCH_ZTUNNEL_NODE_OPTIONS ? [`NODE_OPTIONS=${process.env.BENCH_ZTUNNEL_NODE_OPTIONS}`] : []),
+      ...(process.env.BENCH_ZTUNNEL_ENV?.split(/\s+/).filter(Boolean) ?? []),
+    ];
+    if (zenv.length) {
+      const env = m.kubectl(['set', 'env', '-n', 'istio-system', 'daemonset/ztunnel', ...zenv]);
       if (env.code !== 0) throw new Error(`kubectl set env: ${env.stderr}`);
       const roll = m.kubectl(['rollout', 'status', '-n', 'istio-system', 'daemonset/ztunnel', '--timeout=120s']);
       if (roll.code !== 0) throw new Error(`rollout: ${roll.stderr}`);
@@ -279,7 +335,10 @@ socket = r:TCP_NODELAY=1
       }
       await listening(podNetns(m, server), 19443);
       await listening(podNetns(m, client), 19000);
-      results.push(await measure(m, client, 'stunnel mTLS', '127.0.0.1', 19000, 19001));
+      // Its CPU on the same latency run, for scale: the kernel's share of each message is the same on both paths.
+      const meter = cpuMeter([{ label: 'client side', pid: stunnels[1]!.pid! }, { label: 'server side', pid: stunnels[0]!.pid! }]);
+      results.push(await measure(m, client, 'stunnel mTLS', '127.0.0.1', 19000, 19001, meter.around));
+      stunnelCpu = meter.result();
       for (const s of stunnels) if (s.pid && s.exitCode === null) process.kill(s.pid, 'SIGTERM');
     }
 
@@ -296,19 +355,9 @@ socket = r:TCP_NODELAY=1
     const zpids = ['node-1', 'node-2'].map((node) => ({ node, pids: ztunnelPids(m, node) }));
     for (const z of zpids) if (z.pids.length !== 1) throw new Error(`${z.node}: expected one ztunnel process, found ${JSON.stringify(z.pids)}`);
     console.error('ztunnel …');
-    let before: number[] = [];
-    let tBefore = 0;
-    const zt = await measure(m, client, 'ztunnel (2 hops)', server.ip, ECHO_PORT, SINK_PORT, {
-      before: () => {
-        before = zpids.map((z) => cpuSeconds(z.pids[0]!));
-        tBefore = performance.now();
-      },
-      after: () => {
-        const wall = (performance.now() - tBefore) / 1000;
-        const rps = RATE; // open loop: the client sends at RATE for the whole run
-        cpu = { rps, perZtunnel: zpids.map((z, i) => ({ node: z.node, vcpuPer1k: (cpuSeconds(z.pids[0]!) - before[i]!) / wall / (rps / 1000) })) };
-      },
-    });
+    const meter = cpuMeter(zpids.map((z) => ({ label: z.node, pid: z.pids[0]! })));
+    const zt = await measure(m, client, 'ztunnel (2 hops)', server.ip, ECHO_PORT, SINK_PORT, meter.around);
+    cpu = meter.result();
     results.push(zt);
     mem = zpids.map((z) => ({ node: z.node, ...rssMb(z.pids[0]!) }));
   } finally {
@@ -339,9 +388,11 @@ socket = r:TCP_NODELAY=1
   rows.push([`bulk, one stream, ${BULK_MIB} MiB into a sink`, g(direct.gbps), cell(st, (s) => g(s.gbps)), `${g(z.gbps)}${ratio === undefined ? '' : ` (${ratio.toFixed(2)}× stunnel)`}`, '≥ 3 Gbit/s and ≥ 0.5× stunnel', ok((z.gbps ?? 0) >= 3 && (ratio === undefined || ratio >= 0.5))]);
   if (cpu) {
     const c = cpu as NonNullable<typeof cpu>;
-    const worst = Math.max(...c.perZtunnel.map((x) => x.vcpuPer1k));
-    const sum = c.perZtunnel.reduce((a, x) => a + x.vcpuPer1k, 0);
-    rows.push([`ztunnel CPU per 1000 rps (at ${c.rps} rps)`, '—', '—', `${c.perZtunnel.map((x) => `${x.node} ${x.vcpuPer1k.toFixed(3)}`).join(', ')} (sum ${sum.toFixed(3)}) vCPU`, '≤ 0.10 vCPU per ztunnel', ok(worst <= 0.1)]);
+    const worst = Math.max(...c.map((x) => x.vcpuPer1k));
+    const sum = c.reduce((a, x) => a + x.vcpuPer1k, 0);
+    const st = stunnelCpu as typeof cpu;
+    const stCell = st ? `${st.map((x) => `${x.label} ${x.vcpuPer1k.toFixed(3)}`).join(', ')} (sum ${st.reduce((a, x) => a + x.vcpuPer1k, 0).toFixed(3)}) vCPU` : '—';
+    rows.push([`proxy CPU per 1000 rps (at ${RATE} rps)`, '—', stCell, `${c.map((x) => `${x.label} ${x.vcpuPer1k.toFixed(3)}`).join(', ')} (sum ${sum.toFixed(3)}) vCPU`, '≤ 0.10 vCPU per ztunnel', ok(worst <= 0.1)]);
   }
   if (mem?.length) {
     const worst = Math.max(...mem.map((x) => x.rss));
