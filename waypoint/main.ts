@@ -1,6 +1,6 @@
 // The waypoint binary, run as the pod of a waypoint Deployment the controller renders for a Gateway of class
 // istio-waypoint (see waypoint.ts for what it starts). SIGTERM drains: readiness fails at once, the HBONE listener
-// stops accepting, open tunnels get DRAIN_SECONDS to finish.
+// stops accepting and sends GOAWAY on its sessions, open tunnels get DRAIN_SECONDS to finish.
 import { restartWithRuntimeOptions, persistCompileCache, exitIfWarmingCompileCache } from '../shared/runtime.ts';
 
 restartWithRuntimeOptions(import.meta.url); // compile cache (shared/runtime.ts); the rest loads after

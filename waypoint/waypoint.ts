@@ -103,6 +103,9 @@ export async function startWaypoint(env: WaypointEnv, log: Logger, o: WaypointOp
           clearTimeout(force);
           resolve();
         });
+        // GOAWAY on every HBONE session: ztunnels open no new tunnels on their pooled connections to this pod (they
+        // dial another waypoint pod, or this one's successor) while the tunnels in flight finish.
+        hbone.goAway();
         http.h1.closeIdleConnections();
       });
       await handler.close();
