@@ -10,7 +10,7 @@ import { generateKeyPairSync, createSign } from 'node:crypto';
 import { requirePrivileges } from '../support/privileged.ts';
 import { eventually } from '../support/eventually.ts';
 import { Meshctl, netnsOf } from '../support/meshctl.ts';
-import { controllerOutage, execIn, pod, waitReady } from '../ztunnel/support.ts';
+import { controllerOutage, execIn, pod, pods, waitReady } from '../ztunnel/support.ts';
 import { repoRoot } from '../../localcluster/paths.ts';
 import { CLIENT_NAMESPACE, NODE, load as loadFrom, using } from './support.ts';
 import type { LoadSummary } from './load-client.ts';
@@ -358,6 +358,29 @@ spec:
       }, 20_000, 500);
       assert.deepEqual((await load(m, 10, ['--header', 'end-user:jason'])).versions, { v2: 10 });
     });
+  });
+
+  await t.test('a waypoint rollout drops no request: the new pod is Ready before the old one drains', async () => {
+    const old = pods(m, 'wp').filter((p) => p.name.startsWith('waypoint-')).map((p) => p.name);
+    assert.equal(old.length, 1);
+    // One request every ~0.1 s, each on a new connection (so each opens a tunnel to a waypoint pod); a line each.
+    const N = 150;
+    const loop = m.run(['exec', '-n', 'wp', 'client', '--', 'sh', '-c',
+      `for i in $(seq 1 ${N}); do curl -s -o /dev/null -w '%{http_code} %{exitcode}\\n' --max-time 5 ${URL_}; sleep 0.1; done`], { timeoutMs: 300_000 });
+    await new Promise((r) => setTimeout(r, 2000));
+    const restart = m.kubectl(['rollout', 'restart', 'deployment/waypoint', '-n', 'wp']);
+    assert.equal(restart.code, 0, restart.stderr);
+    await eventually(() => {
+      const now = pods(m, 'wp').filter((p) => p.name.startsWith('waypoint-'));
+      assert.ok(now.length === 1 && now[0]!.ready && !old.includes(now[0]!.name), `rollout: ${now.map((p) => `${p.name}:${p.ready}`).join(' ')}`);
+      return true;
+    }, 120_000, 250);
+    const r = await loop;
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, N);
+    const failed = lines.filter((x) => !x.startsWith('200 '));
+    assert.deepEqual(failed, [], `${failed.length} of ${N} requests failed during the waypoint rollout`);
   });
 
   await t.test('the waypoint keeps serving its configuration while the controller is unreachable', async () => {
