@@ -5,7 +5,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
 import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
-import { isConflict, isNotFound, type KubeClient } from '../../shared/kube/client.ts';
+import { isConflict, type KubeClient } from '../../shared/kube/client.ts';
 import { fromPemAll, toPem } from '../../shared/der.ts';
 import { badCaMaterial } from './errors.ts';
 import { loadIssuer, type Issuer } from './x509.ts';
@@ -23,14 +23,8 @@ export interface CaMaterial {
   source: 'self-signed' | 'plugged';
 }
 
-async function readSecret(kube: KubeClient, namespace: string, name: string): Promise<V1Secret | undefined> {
-  try {
-    return await kube.get<V1Secret>(`/api/v1/namespaces/${namespace}/secrets/${name}`);
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
+const readSecret = (kube: KubeClient, namespace: string, name: string): Promise<V1Secret | undefined> =>
+  kube.find<V1Secret>(`/api/v1/namespaces/${namespace}/secrets/${name}`);
 
 const field = (s: V1Secret, key: string): string => (s.data?.[key] ? Buffer.from(s.data[key], 'base64').toString('utf8') : s.stringData?.[key] ?? '');
 const splitCerts = (pem: string): string[] => fromPemAll(pem, 'CERTIFICATE').map((d) => toPem('CERTIFICATE', d));
@@ -78,15 +72,11 @@ function fromSelfSigned(s: V1Secret): CaMaterial {
 }
 
 async function ensureNamespace(kube: KubeClient, namespace: string): Promise<void> {
+  if (await kube.find(`/api/v1/namespaces/${namespace}`)) return;
   try {
-    await kube.get(`/api/v1/namespaces/${namespace}`);
+    await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   } catch (err) {
-    if (!isNotFound(err)) throw err;
-    try {
-      await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-    } catch (e) {
-      if (!isConflict(e)) throw e;
-    }
+    if (!isConflict(err)) throw err;
   }
 }
 
@@ -129,12 +119,9 @@ export const ROOT_CONFIGMAP_KEY = 'root-cert.pem';
 export async function publishRootCert(kube: KubeClient, namespace: string, rootCertPem: string): Promise<void> {
   const path = `/api/v1/namespaces/${namespace}/configmaps`;
   const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ROOT_CONFIGMAP, namespace, labels: { 'istio.io/config': 'true' } }, data: { [ROOT_CONFIGMAP_KEY]: rootCertPem } };
-  try {
-    const cur = await kube.get<V1ConfigMap>(`${path}/${ROOT_CONFIGMAP}`);
-    if (cur.data?.[ROOT_CONFIGMAP_KEY] === rootCertPem) return;
+  const cur = await kube.find<V1ConfigMap>(`${path}/${ROOT_CONFIGMAP}`);
+  if (!cur) await kube.create(path, body);
+  else if (cur.data?.[ROOT_CONFIGMAP_KEY] !== rootCertPem) {
     await kube.replace(`${path}/${ROOT_CONFIGMAP}`, { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata?.resourceVersion } });
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    await kube.create(path, body);
   }
 }

@@ -2,7 +2,7 @@
 // status. `decideLease` is the pure decision; `startLeaderElection` renews or takes over the Lease on a timer
 // (optimistic concurrency: a conflict means someone else won this round).
 import type { V1Lease } from '@kubernetes/client-node';
-import { isNotFound, type KubeClient } from '../../shared/kube/client.ts';
+import type { KubeClient } from '../../shared/kube/client.ts';
 import type { Logger } from '../../shared/log.ts';
 import { errorMessage } from '../../shared/errors.ts';
 
@@ -48,12 +48,7 @@ export function startLeaderElection(o: {
     leaseTransitions: (old?.spec?.leaseTransitions ?? 0) + (acquire && old ? 1 : 0),
   });
   const round = async (): Promise<void> => {
-    let lease: V1Lease | undefined;
-    try {
-      lease = await o.kube.get<V1Lease>(`${leases}/${o.name}`);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    const lease = await o.kube.find<V1Lease>(`${leases}/${o.name}`);
     const d = decideLease(lease, o.identity, Date.now());
     if (d === 'follow') return set(false);
     if (d === 'create') {

@@ -4,7 +4,9 @@ import type { WatchedKind } from '../../shared/kube/watch.ts';
 
 export { startWatches, type EventType, type Watches, type WatchedKind } from '../../shared/kube/watch.ts';
 
-const crd = (kind: string, group: string, version: string, plural: string): WatchedKind => ({ kind, path: `/apis/${group}/${version}/${plural}` });
+/** Custom resources of one API group and version, by kind → plural. */
+const group = (name: string, version: string, plurals: Record<string, string>): WatchedKind[] =>
+  Object.entries(plurals).map(([kind, plural]) => ({ kind, path: `/apis/${name}/${version}/${plural}` }));
 
 /** The kinds the controller derives from: core, discovery, Istio, Gateway API, and our rate-limit policy. */
 export function meshKinds(): WatchedKind[] {
@@ -15,18 +17,14 @@ export function meshKinds(): WatchedKind[] {
     { kind: 'EndpointSlice', path: '/apis/discovery.k8s.io/v1/endpointslices' },
     { kind: 'Node', path: '/api/v1/nodes' },
     { kind: 'ServiceAccount', path: '/api/v1/serviceaccounts' },
-    crd('AuthorizationPolicy', 'security.istio.io', 'v1', 'authorizationpolicies'),
-    crd('PeerAuthentication', 'security.istio.io', 'v1', 'peerauthentications'),
-    crd('RequestAuthentication', 'security.istio.io', 'v1', 'requestauthentications'),
-    crd('ServiceEntry', 'networking.istio.io', 'v1', 'serviceentries'),
-    crd('WorkloadEntry', 'networking.istio.io', 'v1', 'workloadentries'),
-    crd('VirtualService', 'networking.istio.io', 'v1', 'virtualservices'),
-    crd('DestinationRule', 'networking.istio.io', 'v1', 'destinationrules'),
-    crd('Gateway', 'gateway.networking.k8s.io', 'v1', 'gateways'),
-    crd('GatewayClass', 'gateway.networking.k8s.io', 'v1', 'gatewayclasses'),
-    crd('HTTPRoute', 'gateway.networking.k8s.io', 'v1', 'httproutes'),
-    crd('GRPCRoute', 'gateway.networking.k8s.io', 'v1', 'grpcroutes'),
-    crd('TCPRoute', 'gateway.networking.k8s.io', 'v1alpha2', 'tcproutes'),
-    crd('HTTPLocalRateLimitPolicy', 'policy.ambient-mesh.io', 'v1alpha1', 'httplocalratelimitpolicies'),
+    ...group('security.istio.io', 'v1', {
+      AuthorizationPolicy: 'authorizationpolicies', PeerAuthentication: 'peerauthentications', RequestAuthentication: 'requestauthentications',
+    }),
+    ...group('networking.istio.io', 'v1', {
+      ServiceEntry: 'serviceentries', WorkloadEntry: 'workloadentries', VirtualService: 'virtualservices', DestinationRule: 'destinationrules',
+    }),
+    ...group('gateway.networking.k8s.io', 'v1', { Gateway: 'gateways', GatewayClass: 'gatewayclasses', HTTPRoute: 'httproutes', GRPCRoute: 'grpcroutes' }),
+    ...group('gateway.networking.k8s.io', 'v1alpha2', { TCPRoute: 'tcproutes' }),
+    ...group('policy.ambient-mesh.io', 'v1alpha1', { HTTPLocalRateLimitPolicy: 'httplocalratelimitpolicies' }),
   ];
 }

@@ -71,6 +71,10 @@ test('CRUD, every patch type, and error codes', async (t) => {
   });
   await assert.rejects(client.delete(`${CMS}/one`), { code: 'KUBE_NOT_FOUND' });
   await assert.rejects(client.create(CMS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: {} }), { code: 'KUBE_INVALID', statusCode: 422 });
+
+  // find: the object, or undefined for a 404 (other errors reject: the unreachable/credentials test below).
+  assert.equal(await client.find(`${CMS}/one`), undefined);
+  assert.deepEqual((await client.find<ConfigMap>(`${CMS}/two`))?.data, { x: 'y' });
 });
 
 test('list follows continue pages when given a limit', async (t) => {
@@ -89,6 +93,8 @@ test('unreachable server and bad credentials', async (t) => {
   const anon = new KubeClient({ server: api.url, ca: Buffer.from(api.caCertPem), token: 'not-a-token' });
   t.after(() => anon.close());
   await assert.rejects(anon.get('/api/v1/namespaces'), { code: 'KUBE_UNAUTHORIZED', statusCode: 401 });
+  await assert.rejects(anon.find('/api/v1/namespaces/default'), { code: 'KUBE_UNAUTHORIZED', statusCode: 401 }, 'find answers undefined only for a 404');
+  await assert.rejects(dead.find('/api/v1/namespaces/default'), { code: 'KUBE_UNREACHABLE' });
 });
 
 test('token file: re-read when it rotates', async (t) => {

@@ -111,6 +111,16 @@ export class KubeClient {
     return this.request<T>('GET', path, query);
   }
 
+  /** GET, with a 404 answered as undefined (any other failure still rejects). */
+  async find<T>(path: string, query?: Query): Promise<T | undefined> {
+    try {
+      return await this.get<T>(path, query);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
   /** List; with `limit` in the query, follows `continue` until every page is in. */
   async list<T>(path: string, query?: Query): Promise<ListResult<T>> {
     const first = await this.request<ListResult<T>>('GET', path, query);

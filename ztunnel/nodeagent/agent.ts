@@ -5,7 +5,7 @@
 // the listeners. On start it re-adopts pods captured by an earlier run and removes rules left on pods that are no
 // longer enrolled. Work on one pod is serialized; pods are independent.
 import type { KubernetesObject, V1DaemonSet, V1Namespace, V1Pod } from '@kubernetes/client-node';
-import { isNotFound, type KubeClient } from '../../shared/kube/client.ts';
+import type { KubeClient } from '../../shared/kube/client.ts';
 import type { Logger } from 'pino';
 import { startWatches, type Watches } from '../../shared/kube/watch.ts';
 import { captureDecision, podHasWorkload, podIPs } from '../../shared/ambient/enrolment.ts';
@@ -208,14 +208,13 @@ export class NodeAgent {
     let daemonSet: DaemonSetState = 'unknown';
     if (dsName) {
       try {
-        const read = this.o.kube.get<V1DaemonSet>(`/apis/apps/v1/namespaces/${namespace}/daemonsets/${dsName}`);
+        const read = this.o.kube.find<V1DaemonSet>(`/apis/apps/v1/namespaces/${namespace}/daemonsets/${dsName}`);
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3000); });
         const ds = await Promise.race([read, timeout]).finally(() => clearTimeout(timer));
-        daemonSet = ds.metadata?.deletionTimestamp ? 'deleting' : 'present';
+        daemonSet = !ds ? 'gone' : ds.metadata?.deletionTimestamp ? 'deleting' : 'present';
       } catch (err) {
-        if (isNotFound(err)) daemonSet = 'gone';
-        else this.o.log.warn({ err: errorMessage(err) }, 'cannot read my DaemonSet; keeping the capture rules');
+        this.o.log.warn({ err: errorMessage(err) }, 'cannot read my DaemonSet; keeping the capture rules');
       }
     }
     const namespaceTerminating = ns ? ns.metadata?.deletionTimestamp !== undefined && ns.metadata?.deletionTimestamp !== null : undefined;
