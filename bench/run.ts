@@ -5,6 +5,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { Meshctl } from '../test/support/meshctl.ts';
 import { KubeClient } from '../shared/kube/client.ts';
 import { Informer } from '../shared/kube/informer.ts';
+import { podReady } from '../shared/ambient/enrolment.ts';
 
 const pods = Number(process.env.BENCH_PODS ?? 100);
 const nodes = Number(process.env.BENCH_NODES ?? 2);
@@ -27,8 +28,6 @@ spec:
       - {name: main, image: ambient-mesh/curl}
 `;
 
-const isReady = (p: V1Pod): boolean => !!p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-
 async function main(): Promise<void> {
   const m = new Meshctl();
   const rows: Array<[string, string]> = [];
@@ -49,7 +48,7 @@ async function main(): Promise<void> {
     let allReady!: () => void;
     const done = new Promise<void>((resolve) => (allReady = resolve));
     const seen = (p: V1Pod): void => {
-      if (!isReady(p)) return;
+      if (!podReady(p)) return;
       readyPods.add(p.metadata!.name!);
       firstReady ??= performance.now() - t0;
       if (readyPods.size >= pods) allReady();

@@ -39,7 +39,7 @@ const { values: v } = parseArgs({
 });
 
 try {
-  const kube = await KubeClient.load(v.kubeconfig ? { kubeconfig: v.kubeconfig } : {});
+  const kube = await KubeClient.load({ kubeconfig: v.kubeconfig });
   const ctl = await startController({
     kube, namespace: v.namespace, trustDomain: v['trust-domain'], clusterId: v['cluster-id'],
     host: v.host, grpcPort: Number(v['grpc-port']), debugPort: Number(v['debug-port']), log,

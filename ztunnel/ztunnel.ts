@@ -45,7 +45,7 @@ export async function startZtunnel(config: ZtunnelConfig, log: Logger): Promise<
   const certs = new CertificateManager({ ca, trustDomain: config.trustDomain, log: log.child({ part: 'identity' }) });
   const pool = new HbonePool({ log: log.child({ part: 'hbone-pool' }) });
 
-  const kube = await KubeClient.load(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {});
+  const kube = await KubeClient.load({ kubeconfig: config.kubeconfig });
 
   const agent = new NodeAgent({
     kube, nodeName: config.nodeName, nodeIp: config.nodeIp, drainMs: config.drainSeconds * 1000, log: log.child({ part: 'node-agent' }),

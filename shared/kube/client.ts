@@ -89,7 +89,8 @@ export class KubeClient {
   private execCache?: { creds: Credentials; expiresAt: number };
   private execRunning?: Promise<Credentials>;
 
-  static async load(o: { kubeconfig?: string } = {}): Promise<KubeClient> {
+  /** From `kubeconfig` when given, else $KUBECONFIG, the in-cluster service account, then ~/.kube/config. */
+  static async load(o: { kubeconfig?: string | undefined } = {}): Promise<KubeClient> {
     return new KubeClient(await loadKubeTarget(o));
   }
 

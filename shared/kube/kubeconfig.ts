@@ -52,7 +52,7 @@ const UNSUPPORTED_CLUSTER: Record<string, string> = {
   'proxy-url': 'proxies are not supported; reach the API server directly',
 };
 
-export async function loadKubeTarget(o: { kubeconfig?: string; env?: NodeJS.ProcessEnv; inClusterDir?: string } = {}): Promise<KubeTarget> {
+export async function loadKubeTarget(o: { kubeconfig?: string | undefined; env?: NodeJS.ProcessEnv; inClusterDir?: string } = {}): Promise<KubeTarget> {
   const env = o.env ?? process.env;
   if (o.kubeconfig) return fromKubeconfigFile(o.kubeconfig);
   if (env.KUBECONFIG) {
