@@ -1,6 +1,7 @@
 // The waypoint binary, run as the pod of a waypoint Deployment the controller renders for a Gateway of class
-// istio-waypoint (see waypoint.ts for what it starts). SIGTERM drains: readiness fails at once, the HBONE listener
-// stops accepting and sends GOAWAY on its sessions, open tunnels get DRAIN_SECONDS to finish.
+// istio-waypoint (see waypoint.ts for what it starts). SIGTERM drains over DRAIN_SECONDS: readiness fails at once and
+// the HBONE sessions get GOAWAY; the listener keeps accepting for the first half (ztunnels that have not yet seen the
+// endpoint go may still dial it), then closes; open tunnels have the rest to finish.
 import { restartWithRuntimeOptions, persistCompileCache, exitIfWarmingCompileCache } from '../shared/runtime.ts';
 
 restartWithRuntimeOptions(import.meta.url); // compile cache (shared/runtime.ts); the rest loads after

@@ -93,18 +93,24 @@ export async function startWaypoint(env: WaypointEnv, log: Logger, o: WaypointOp
     ready: () => isReady,
     async stop(drainMs = env.drainSeconds * 1000) {
       isReady = false;
+      // Ztunnels stop choosing this pod only once the endpoint change reaches them through the controller; until then
+      // they may still dial it, and a refused dial fails the client's connection. So, like Envoy's graceful drain,
+      // the listener stays open for the first half of the drain. GOAWAY now moves the ztunnels' pooled connections
+      // off their sessions (a stale ztunnel dials this pod again and is served); then the listener closes, the
+      // sessions opened meanwhile get their GOAWAY, and the tunnels in flight have the rest of the drain.
+      hbone.goAway();
+      http.h1.closeIdleConnections();
+      await new Promise((resolve) => setTimeout(resolve, drainMs / 2));
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           http.h1.closeAllConnections();
           resolve();
-        }, drainMs);
+        }, drainMs / 2);
         force.unref();
         hbone.close(() => {
           clearTimeout(force);
           resolve();
         });
-        // GOAWAY on every HBONE session: ztunnels open no new tunnels on their pooled connections to this pod (they
-        // dial another waypoint pod, or this one's successor) while the tunnels in flight finish.
         hbone.goAway();
         http.h1.closeIdleConnections();
       });

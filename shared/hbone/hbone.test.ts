@@ -10,7 +10,7 @@ import type net from 'node:net';
 import { testPki } from '../testing/certs.ts';
 import { eventually } from '../../test/support/eventually.ts';
 import type { SpiffeId } from '../spiffe.ts';
-import { HbonePool } from './index.ts';
+import { HbonePool, createHboneServer } from './index.ts';
 import { echo, factory, startBed, upstream, type Bed } from './testbed.ts';
 import { silent } from '../log.ts';
 
@@ -222,6 +222,48 @@ test('GOAWAY removes the connection from the pool; the next open dials again', a
     await pool2.close(100);
   } finally {
     await b.close();
+  }
+});
+
+test('a stream that crosses the server\'s GOAWAY (REFUSED_STREAM) is opened again on a new connection', async () => {
+  const b = await startBed();
+  try {
+    (await b.open(echoUp.authority)).destroy();
+    assert.equal(b.dials, 1);
+    // The server sends GOAWAY while handling the first of three streams written together: the other two arrive
+    // after it and are refused unprocessed.
+    b.hbone.once('stream', () => b.hbone.goAway());
+    const streams = await Promise.all([1, 2, 3].map(() => b.open(echoUp.authority)));
+    const echoed = await Promise.all(streams.map((s, i) => roundTrip(s, Buffer.from(`r${i}`))));
+    assert.deepEqual(echoed.map(String), ['r0', 'r1', 'r2']);
+    assert.equal(b.dials, 2, 'the refused streams went out again on one new connection');
+  } finally {
+    await b.close();
+  }
+});
+
+test('a peer that refuses every stream fails the open after a bounded number of tries', async () => {
+  const b = await startBed();
+  let refusals = 0;
+  const refusing = createHboneServer({
+    tls: () => b.serverTls.current,
+    log: silent,
+    onConnect: (stream) => {
+      refusals++;
+      stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    },
+  });
+  await factory.listen({ host: '127.0.0.1', port: 0, server: refusing });
+  const port = (refusing.address() as net.AddressInfo).port;
+  try {
+    const err = await b.open(echoUp.authority, {
+      poolKey: 'refusing', dial: () => factory.connect({ host: '127.0.0.1', port, timeoutMs: 2000 }),
+    }).then(() => undefined, (e: unknown) => e as { code?: string; message?: string });
+    assert.equal(err?.code, 'ZT_HBONE_CONNECT', String(err?.message));
+    assert.ok(refusals >= 2 && refusals <= 4, `tried ${refusals} times`);
+  } finally {
+    await b.close();
+    await new Promise<void>((r) => refusing.close(() => r()));
   }
 });
 

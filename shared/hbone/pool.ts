@@ -6,6 +6,8 @@
 //   ourselves after the handshake (rejectUnauthorized: false + a no-op checkServerIdentity), so the error can name
 //   what the peer presented. Nothing is written on the connection before that check passes.
 // - A connection leaves the pool on GOAWAY, error or close, and closes itself after idleTimeoutMs without streams.
+// - A stream the peer refused unprocessed (REFUSED_STREAM, e.g. one that crossed its GOAWAY) is sent again on
+//   another connection, up to MAX_REFUSED times per open.
 import http2 from 'node:http2';
 import tls from 'node:tls';
 import type net from 'node:net';
@@ -14,7 +16,7 @@ import { logger, type Logger } from '../log.ts';
 import { errorMessage } from '../errors.ts';
 import type { SpiffeId } from '../spiffe.ts';
 import { chooseConnection } from './choose.ts';
-import { HboneConnectError, HbonePoolClosedError, HboneRejectedError, HboneTlsError } from './errors.ts';
+import { HboneConnectError, HbonePoolClosedError, HboneRejectedError, HboneStreamRefusedError, HboneTlsError } from './errors.ts';
 import { spiffeIdsOf } from './identity.ts';
 import { H2_SETTINGS, MAX_SESSION_MEMORY_MB, SESSION_WINDOW, secureContextOptions, type TlsMaterial } from './tls.ts';
 
@@ -62,6 +64,8 @@ interface Conn {
 }
 
 const noop = (): void => {};
+/** Refused streams sent again per open before the refusal is the caller's. */
+const MAX_REFUSED = 3;
 
 export class HbonePool {
   readonly #maxStreams: number;
@@ -85,12 +89,24 @@ export class HbonePool {
   async open(req: HboneOpenRequest): Promise<Duplex> {
     // Waiting on other opens' dials is unbounded (under contention each dial serves maxStreams waiters, the rest
     // choose again); our own dials are bounded, in case connections keep closing as soon as they open.
-    for (let ownDials = 0; ownDials < 3;) {
+    for (let ownDials = 0, refused = 0; ownDials < 3;) {
       if (this.#closed) throw new HbonePoolClosedError();
       req.signal?.throwIfAborted();
       const list = this.#conns.get(req.poolKey) ?? [];
       const choice = chooseConnection(list.map((c) => this.#view(c)), this.#dials.has(req.poolKey));
-      if ('use' in choice) return this.#request(list[choice.use]!, req);
+      if ('use' in choice) {
+        const conn = list[choice.use]!;
+        try {
+          return await this.#request(conn, req);
+        } catch (err) {
+          if (!(err instanceof HboneStreamRefusedError) || ++refused > MAX_REFUSED) throw err;
+          // Unprocessed by the peer, so safe to send again; this connection takes no more (its GOAWAY may still be
+          // on the way).
+          this.#log.debug({ poolKey: req.poolKey, peer: conn.peer }, 'hbone stream refused; opening it again');
+          conn.draining = true;
+          continue;
+        }
+      }
       let dial = this.#dials.get(req.poolKey);
       if (!dial) {
         ownDials++;
@@ -292,11 +308,14 @@ export class HbonePool {
       };
       const onError = (err: Error): void => {
         cleanup();
-        reject(mapStreamError(err, conn.peer, conn.peerIdentity));
+        reject(stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM
+          ? new HboneStreamRefusedError(`hbone stream to ${req.authority} was refused by ${conn.peer} (REFUSED_STREAM)`, err)
+          : mapStreamError(err, conn.peer, conn.peerIdentity));
       };
       const onClose = (): void => {
         cleanup();
-        reject(new HboneConnectError(`hbone stream to ${req.authority} via ${conn.peer} closed before a response (rst code ${stream.rstCode})`));
+        const message = `hbone stream to ${req.authority} via ${conn.peer} closed before a response (rst code ${stream.rstCode})`;
+        reject(stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM ? new HboneStreamRefusedError(message) : new HboneConnectError(message));
       };
       const onAbort = (): void => {
         cleanup();
