@@ -27,6 +27,7 @@ import { HbonePool, type TlsMaterial } from '../shared/hbone/index.ts';
 import type { SpiffeId } from '../shared/spiffe.ts';
 import { APP_IP, VIP, type AppsConfig, type WaypointBedConfig } from './waypoint-bed.ts';
 import { DEFAULT_COMPILE_CACHE } from '../shared/runtime.ts';
+import { CLK_TCK, cpuSeconds, memoryMb, type Memory } from './proc.ts';
 
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -45,17 +46,10 @@ const LOAD_CORE = 1;
 /** Opt-in niceness for every benchmark process (e.g. -10), so other work on a shared machine disturbs it less. */
 const NICE = process.env.BENCH_NICE ? Number(process.env.BENCH_NICE) : undefined;
 const DEADLINE_MS = Number(process.env.BENCH_DEADLINE_S ?? 300) * 1000; // the whole run, then give up and clean up
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const NODE = process.execPath;
 const BED = join(import.meta.dirname, 'waypoint-bed.ts');
 const REQUEST = Buffer.from('GET / HTTP/1.1\r\nhost: reviews.demo.svc.cluster.local\r\nuser-agent: bench\r\n\r\n', 'latin1');
 
-/** utime + stime in seconds; fields after the parenthesised comm, which may contain spaces. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
 
 /** VmRSS of an empty Node process (this binary), for scale. */
 function bareNodeRssMb(): number {
@@ -63,11 +57,6 @@ function bareNodeRssMb(): number {
   return Number(r.stdout.trim()) / 1024;
 }
 
-function rssMb(pid: number): { rss: number; hwm: number } {
-  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(s)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
-}
 
 interface Used { wall: number; cpu: number[]; cores: number[] }
 
@@ -395,7 +384,7 @@ interface Results {
   latUsed?: Used;
   rssIdle?: number;
   rssBare?: number;
-  rss?: { rss: number; hwm: number };
+  rss?: Memory;
   wpMax?: Max;
   wpMaxHbone?: Max;
   haMax?: Max;
@@ -475,7 +464,7 @@ async function main(): Promise<void> {
     let wp = await startWaypoint('hbone');
     const wpPid = wp.info.pid!;
     const pids = [wpPid, process.pid, apps.info.pid!];
-    r.rssIdle = rssMb(wpPid).rss;
+    r.rssIdle = memoryMb(wpPid).rss;
     r.rssBare = bareNodeRssMb();
     const l4Conns = await hboneConns(OPEN_CONNS, APP_IP, 15008, appCert.identity, `${APP_IP}:${appPort}`);
     let conns = await hboneConns(OPEN_CONNS, '127.0.0.1', wp.info.hbonePort!, wpCert.identity, `${VIP}:80`);
@@ -501,7 +490,7 @@ async function main(): Promise<void> {
     r.l4 = summarize(l4);
     r.wp = summarize(via);
     r.latUsed = used;
-    r.rss = rssMb(wpPid);
+    r.rss = memoryMb(wpPid);
     closeAll(l4Conns);
     closeAll(conns);
 
@@ -577,7 +566,7 @@ function report(r: Results, total: number): void {
   const cpu1k = u ? u.cpu[0]! / u.wall / k : undefined;
   rows.push([`waypoint CPU per 1000 rps (at ${RATE} rps)`, u ? `${cpu1k!.toFixed(3)} vCPU (${cores(u)})` : 'n/a', '≤ 0.35 vCPU', ok(cpu1k === undefined ? undefined : cpu1k <= 0.35)]);
   const rss1k = r.rss ? r.rss.rss / k : undefined;
-  rows.push([`waypoint RSS per 1000 rps (RSS at ${RATE} rps)`, r.rss ? `${rss1k!.toFixed(1)} MB (RSS ${r.rss.rss.toFixed(1)} MB; idle before the runs ${r.rssIdle?.toFixed(1)} MB, an empty Node process ${r.rssBare?.toFixed(1)} MB, peak ${r.rss.hwm.toFixed(1)} MB)` : 'n/a', '≤ 80 MB', ok(rss1k === undefined ? undefined : rss1k <= 80)]);
+  rows.push([`waypoint RSS per 1000 rps (RSS at ${RATE} rps)`, r.rss ? `${rss1k!.toFixed(1)} MB (RSS ${r.rss.rss.toFixed(1)} MB = ${r.rss.anon.toFixed(1)} anonymous + ${r.rss.file.toFixed(1)} file pages; idle before the runs ${r.rssIdle?.toFixed(1)} MB, an empty Node process ${r.rssBare?.toFixed(1)} MB, peak ${r.rss.hwm.toFixed(1)} MB)` : 'n/a', '≤ 80 MB', ok(rss1k === undefined ? undefined : rss1k <= 80)]);
   const maxCell = (x?: Max): string => (x ? `${x.rps.toFixed(0)} rps (${cores(x.used)}; ${x.errors} errors)` : 'n/a');
   rows.push(['waypoint max rps, one core (HBONE in, HBONE out)', maxCell(r.wpMaxHbone), '', '']);
   rows.push(['waypoint max rps, one core (HBONE in, plain HTTP out)', maxCell(r.wpMax), '', '']);
@@ -603,7 +592,7 @@ Notes:
 - L4 only is what ztunnel carries without a waypoint: the same HBONE (HTTP/2 CONNECT in mTLS 1.3) tunnel, straight to the destination's ztunnel stand-in, which splices to the app. Latency runs from each request's due time (open loop, so queueing counts); the sender wakes on timers, up to ~1 ms late on both paths alike.
 - Warm-up: V8 moves the request path's functions to its optimizing compiler together, after roughly ten thousand requests. With the waypoint on one core, that burst of compiling (about 0.6 s of CPU on V8's background threads, sharing the core) stalls the event loop for ~0.3 s once; inside the measured window it was most of the p99 (+40…+90 ms). The numbers here are steady state: a freshly started waypoint pays that once, in its first tens of thousands of requests.
 - Access log ${process.env.BENCH_ACCESS_LOG === '1' ? 'on (BENCH_ACCESS_LOG=1: one JSON line per request into /dev/null, as the product writes by default)' : 'off (the product writes one per request by default; alone, building and writing a record costs ~11 µs, ~0.01 vCPU per 1000 rps; BENCH_ACCESS_LOG=1 includes it)'}.
-- CPU: the waypoint process's utime+stime (/proc/<pid>/stat) over its ${SECONDS} s of latency rounds ÷ wall time ÷ (${RATE} rps / 1000). RSS: its VmRSS after those runs ÷ (${RATE} rps / 1000).
+- CPU: the waypoint process's utime+stime (/proc/<pid>/stat) over its ${SECONDS} s of latency rounds ÷ wall time ÷ (${RATE} rps / 1000). RSS: its VmRSS after those runs ÷ (${RATE} rps / 1000); anonymous pages (RssAnon) are the process's own, file pages (RssFile) mostly the node binary's, shared by every Node process and reclaimable.
 - Max rps: closed loop, ${CLOSED_CONNS} keep-alive connections, ${SECONDS} s after ${WARMUP} s warm-up, the proxy alone on core ${WP_CORE}. The waypoint always terminates HBONE mTLS on the way in (it has no other listener); haproxy is plain HTTP in and out, so the target ratio uses the waypoint with a plain-HTTP upstream (the app outside the mesh). A proxy at ~1.0 vCPU was the bottleneck; below that, the load generator's core or other work on the machine was, or the chain of processes was waiting on itself (with HBONE out everything rides one multiplexed TLS connection per hop, and neither core fills). Per-process and per-core CPU come from different kernel counters and may disagree by a few hundredths.
 - Busy time on the cores not ours: up to ${proxyCoreOther.toFixed(2)} vCPU of core ${WP_CORE} went to other processes; core ${LOAD_CORE} was up to ${loadBusy.toFixed(2)} busy${loadBusy > 0.9 ? ' (saturated: the max-rps numbers there are lower bounds, see the per-vCPU ratio)' : ''}. Other work shares this 2-core machine; numbers are noisy.
 - ${NICE === undefined ? 'Normal priority (BENCH_NICE=-10 runs every benchmark process, haproxy included, at that niceness).' : `Every benchmark process, haproxy included, ran at niceness ${NICE} (BENCH_NICE).`}

@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../test/support/eventually.ts';
 import { Meshctl, netnsOf } from '../test/support/meshctl.ts';
 import { captured, counterSum, execIn, pod, podNetns, waitReady, ztunnelMetrics, ztunnelOn, type PodFacts } from '../test/ztunnel/support.ts';
+import { cpuSeconds, memoryMb, type Memory } from './proc.ts';
 
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const CONNS = Number(process.env.BENCH_CONNS ?? 4);
@@ -37,7 +38,6 @@ const PLAIN_SINK_PORT = 9003;
 const STUNNEL_ECHO_PORT = 19443;
 const STUNNEL_SINK_PORT = 19444;
 const EXCLUDED = [PLAIN_ECHO_PORT, PLAIN_SINK_PORT, STUNNEL_ECHO_PORT, STUNNEL_SINK_PORT].join(',');
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 /** Echo (NODELAY) and sink (counts bytes, answers the count after the client's half-close), each on two ports. */
 const SERVER = `
@@ -282,18 +282,7 @@ function ztunnelPids(m: Meshctl, node: string): number[] {
   });
 }
 
-/** utime + stime in seconds; fields after the parenthesised comm, which may contain spaces. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
 
-function rssMb(pid: number): { rss: number; hwm: number } {
-  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(s)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
-}
 
 /** Wait until something listens on the TCP port inside the namespace. */
 async function listening(netns: string, port: number): Promise<void> {
@@ -307,7 +296,7 @@ async function main(): Promise<void> {
   const results: Setup[] = [];
   let cpu: Array<{ label: string; vcpuPer1k: number }> | undefined;
   let stunnelCpu: Array<{ label: string; vcpuPer1k: number }> | undefined;
-  let mem: Array<{ node: string; rss: number; hwm: number }> | undefined;
+  let mem: Array<{ node: string } & Memory> | undefined;
   let stunnelNote: string | undefined;
   const bulkRange = new Map<string, [number, number]>();
   let cid: string | undefined;
@@ -442,7 +431,7 @@ socket = r:TCP_NODELAY=1
       r.gbps = xs[Math.floor(xs.length / 2)];
       bulkRange.set(r.name, [xs[0]!, xs.at(-1)!]);
     }
-    mem = zpids.map((z) => ({ node: z.node, ...rssMb(z.pids[0]!) }));
+    mem = zpids.map((z) => ({ node: z.node, ...memoryMb(z.pids[0]!) }));
   } finally {
     await cleanup();
   }
@@ -483,7 +472,7 @@ socket = r:TCP_NODELAY=1
   }
   if (mem?.length) {
     const worst = Math.max(...mem.map((x) => x.rss));
-    rows.push(['ztunnel RSS after the runs (peak)', '—', '—', mem.map((x) => `${x.node} ${x.rss.toFixed(0)} MB (${x.hwm.toFixed(0)})`).join(', '), '≤ 60 MB', ok(worst <= 60)]);
+    rows.push(['ztunnel RSS after the runs (peak; anonymous + file pages)', '—', '—', mem.map((x) => `${x.node} ${x.rss.toFixed(0)} MB (${x.hwm.toFixed(0)}; ${x.anon.toFixed(0)} + ${x.file.toFixed(0)})`).join(', '), '≤ 60 MB', ok(worst <= 60)]);
   }
   console.log(`\nztunnel data path: client pod on node-1 → server pod on node-2 by pod IP; ${RATE} req/s of ${SIZE} B over ${CONNS} connections, open loop, ${SECONDS} s per setup in ${ROUND_SECONDS} s rounds alternating between the setups.\n`);
   console.log('| measurement | direct | stunnel mTLS pair | through 2 ztunnels | target | ztunnel ok |\n|---|---|---|---|---|---|');
