@@ -5,7 +5,8 @@
 // maxUnavailable (default 1) nodes are without a ready pod at a time. Pods on nodes that no longer
 // qualify, and duplicates, are deleted.
 import type { V1DaemonSet, V1Node, V1Pod } from '@kubernetes/client-node';
-import { intOrPercent, isPodReady, isTerminal, stableHash } from './util.ts';
+import { intOrPercent, isTerminal, stableHash } from './util.ts';
+import { podReady } from '../../shared/ambient/enrolment.ts';
 import { isNodeReady, podFitsNode } from './scheduler.ts';
 import { ownedPods, podFromTemplate, type WorkloadPlan } from './deployment.ts';
 
@@ -33,7 +34,7 @@ export function planDaemonSet(ds: V1DaemonSet, nodes: V1Node[], pods: V1Pod[], s
   const isFresh = (p: V1Pod): boolean => p.metadata?.labels?.[revisionHashLabel] === hash;
   // Nodes already running an old and a new pod side by side count against maxSurge.
   let surging = eligible.filter((n) => { const h = byNode.get(n) ?? []; return h.some(isFresh) && h.some((p) => !isFresh(p)); }).length;
-  let unavailable = eligible.filter((n) => !(byNode.get(n) ?? []).some(isPodReady)).length;
+  let unavailable = eligible.filter((n) => !(byNode.get(n) ?? []).some(podReady)).length;
   const create: V1Pod[] = [];
   const owner = { apiVersion: 'apps/v1', kind: 'DaemonSet', name, namespace, uid: ds.metadata?.uid ?? '' };
   let current = 0, ready = 0, updated = 0;
@@ -44,7 +45,7 @@ export function planDaemonSet(ds: V1DaemonSet, nodes: V1Node[], pods: V1Pod[], s
       continue;
     }
     current++;
-    if (here.some(isPodReady)) ready++;
+    if (here.some(podReady)) ready++;
     const fresh = here.filter(isFresh);
     if (fresh.length > 0) updated++;
     if (maxSurge > 0) {
@@ -53,9 +54,9 @@ export function planDaemonSet(ds: V1DaemonSet, nodes: V1Node[], pods: V1Pod[], s
       for (const p of here) if (p !== keepFresh && p !== keepOld) toDelete.push(p);
       if (keepOld && keepFresh) {
         // The successor is up: the old pod goes (it drains on SIGTERM). Until then both run.
-        if (isPodReady(keepFresh) || !isPodReady(keepOld)) toDelete.push(keepOld);
+        if (podReady(keepFresh) || !podReady(keepOld)) toDelete.push(keepOld);
       } else if (keepOld) {
-        if (!isPodReady(keepOld)) toDelete.push(keepOld); // not serving anyway: replace it (recreated next pass)
+        if (!podReady(keepOld)) toDelete.push(keepOld); // not serving anyway: replace it (recreated next pass)
         else if (surging < maxSurge) {
           create.push(podFromTemplate(owner, ds.spec!.template, `${name}-${suffix()}`, { [revisionHashLabel]: hash }, node));
           surging++;
@@ -67,7 +68,7 @@ export function planDaemonSet(ds: V1DaemonSet, nodes: V1Node[], pods: V1Pod[], s
     const keep = [...here].sort((a, b) => score(b, hash) - score(a, hash))[0] as V1Pod;
     for (const p of here) if (p !== keep) toDelete.push(p);
     if (keep.metadata?.labels?.[revisionHashLabel] !== hash && !onDelete) {
-      const costsAvailability = isPodReady(keep);
+      const costsAvailability = podReady(keep);
       if (!costsAvailability || unavailable < maxUnavailable) {
         toDelete.push(keep);
         if (costsAvailability) unavailable++;
@@ -95,5 +96,5 @@ function best(pods: V1Pod[], hash: string): V1Pod | undefined {
 }
 
 function score(p: V1Pod, hash: string): number {
-  return (p.metadata?.labels?.[revisionHashLabel] === hash ? 2 : 0) + (isPodReady(p) ? 1 : 0);
+  return (p.metadata?.labels?.[revisionHashLabel] === hash ? 2 : 0) + (podReady(p) ? 1 : 0);
 }

@@ -3,7 +3,8 @@
 // creating new-template pods within maxSurge and deleting old ones while at least
 // replicas − maxUnavailable pods stay ready (defaults 25 % / 25 %); Recreate deletes first.
 import type { V1Deployment, V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
-import { controllerRef, intOrPercent, isPodReady, isTerminal, isTerminating, stableHash } from './util.ts';
+import { controllerRef, intOrPercent, isTerminal, isTerminating, stableHash } from './util.ts';
+import { podReady } from '../../shared/ambient/enrolment.ts';
 
 export interface WorkloadPlan {
   create: V1Pod[];
@@ -42,8 +43,8 @@ export function podFromTemplate(owner: { apiVersion: string; kind: string; name:
 
 /** Prefer deleting pods that are not ready, then the newest. */
 function deletionOrder(a: V1Pod, b: V1Pod): number {
-  const ra = isPodReady(a) ? 1 : 0;
-  const rb = isPodReady(b) ? 1 : 0;
+  const ra = podReady(a) ? 1 : 0;
+  const rb = podReady(b) ? 1 : 0;
   if (ra !== rb) return ra - rb;
   return String(b.metadata?.creationTimestamp ?? '').localeCompare(String(a.metadata?.creationTimestamp ?? '')) || (b.metadata?.name ?? '').localeCompare(a.metadata?.name ?? '');
 }
@@ -85,11 +86,11 @@ export function planDeployment(d: V1Deployment, pods: V1Pod[], suffix: () => str
     const total = fresh.length + old.length;
     creates = Math.max(0, Math.min(replicas - fresh.length, replicas + maxSurge - total));
     if (fresh.length > replicas) toDelete.push(...[...fresh].sort(deletionOrder).slice(0, fresh.length - replicas));
-    const ready = live.filter(isPodReady).length;
+    const ready = live.filter(podReady).length;
     let canRemoveReady = ready - (replicas - maxUnavailable);
     // Old pods beyond what is needed once new ones exist can go if they are not ready (costs no availability).
     for (const p of [...old].sort(deletionOrder)) {
-      if (!isPodReady(p)) { toDelete.push(p); continue; }
+      if (!podReady(p)) { toDelete.push(p); continue; }
       if (canRemoveReady > 0) { toDelete.push(p); canRemoveReady--; }
     }
   }
@@ -99,10 +100,10 @@ export function planDeployment(d: V1Deployment, pods: V1Pod[], suffix: () => str
     create.push(podFromTemplate(owner, d.spec!.template, `${name}-${hash}-${suffix()}`, { [templateHashLabel]: hash }));
   }
 
-  const readyCount = live.filter(isPodReady).length;
+  const readyCount = live.filter(podReady).length;
   const updated = fresh.length;
   const available = readyCount >= replicas - maxUnavailable;
-  const complete = updated === replicas && old.length === 0 && fresh.filter(isPodReady).length === replicas;
+  const complete = updated === replicas && old.length === 0 && fresh.filter(podReady).length === replicas;
   const next: Record<string, unknown> = {
     observedGeneration: d.metadata?.generation ?? 0,
     replicas: live.length,

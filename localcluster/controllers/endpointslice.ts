@@ -4,7 +4,8 @@
 // deterministic name so reconciling is an idempotent upsert. `kubernetes` (default) and `kube-dns`
 // (kube-system) point at the control-plane addresses. Managed slices nobody wants are deleted.
 import type { V1EndpointSlice, V1Pod, V1Service, V1ServicePort } from '@kubernetes/client-node';
-import { canonicalJson, isTerminal, isTerminating, isPodReady, stableHash } from './util.ts';
+import { canonicalJson, isTerminal, isTerminating, stableHash } from './util.ts';
+import { podReady } from '../../shared/ambient/enrolment.ts';
 import { labelsMatch } from '../../shared/labels.ts';
 
 export const serviceNameLabel = 'kubernetes.io/service-name';
@@ -49,7 +50,7 @@ function slicePortsFor(svc: V1Service, pod: V1Pod): SlicePort[] {
 }
 
 function endpointFor(pod: V1Pod): Record<string, unknown> {
-  const ready = isPodReady(pod);
+  const ready = podReady(pod);
   const terminating = isTerminating(pod);
   const ep: Record<string, unknown> = {
     addresses: [pod.status?.podIP],

@@ -36,10 +36,6 @@ export function controllerRef(obj: { metadata?: { ownerReferences?: V1OwnerRefer
   return obj.metadata?.ownerReferences?.find((r) => r.controller === true);
 }
 
-export function isPodReady(pod: V1Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
-}
-
 export function isTerminal(pod: V1Pod): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }

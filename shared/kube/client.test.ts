@@ -1,5 +1,6 @@
 // KubeClient against the in-process local API server (TLS, client certificate from its kubeconfig).
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,6 +96,27 @@ test('unreachable server and bad credentials', async (t) => {
   await assert.rejects(anon.get('/api/v1/namespaces'), { code: 'KUBE_UNAUTHORIZED', statusCode: 401 });
   await assert.rejects(anon.find('/api/v1/namespaces/default'), { code: 'KUBE_UNAUTHORIZED', statusCode: 401 }, 'find answers undefined only for a 404');
   await assert.rejects(dead.find('/api/v1/namespaces/default'), { code: 'KUBE_UNREACHABLE' });
+});
+
+test('a request with no answer within timeoutMs fails as unreachable, and the connection is dropped', async (t) => {
+  let accepted = 0;
+  let closed = 0;
+  const silent = net.createServer((s) => {
+    accepted++;
+    s.on('close', () => closed++);
+    s.resume(); // read (and ignore) the request, so the client's close is seen
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => silent.close(() => r())));
+  const client = new KubeClient({ server: `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}` });
+  t.after(() => client.close());
+  const t0 = performance.now();
+  await assert.rejects(client.find('/api/v1/namespaces/default', undefined, { timeoutMs: 200 }),
+    (err: any) => err.code === 'KUBE_UNREACHABLE' && /no response within 0\.2 s/.test(err.message));
+  const took = performance.now() - t0;
+  assert.ok(took >= 150 && took < 5000, `gave up after ${took.toFixed(0)} ms`);
+  assert.equal(accepted, 1);
+  await eventually(() => closed === 1, 2000);
 });
 
 test('token file: re-read when it rotates', async (t) => {

@@ -13,6 +13,10 @@ import { loadKubeTarget, type KubeTarget } from './kubeconfig.ts';
 export type Query = Record<string, string | number | boolean | undefined>;
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+export interface RequestOptions {
+  /** No whole answer within this long: KUBE_UNREACHABLE. Default 30 s. */
+  timeoutMs?: number;
+}
 
 export interface ListResult<T> {
   apiVersion?: string;
@@ -108,14 +112,15 @@ export class KubeClient {
     this.retired.length = 0;
   }
 
-  get<T>(path: string, query?: Query): Promise<T> {
-    return this.request<T>('GET', path, query);
+  /** `timeoutMs`: give up (KUBE_UNREACHABLE) when no whole answer came within it; default 30 s. */
+  get<T>(path: string, query?: Query, o: RequestOptions = {}): Promise<T> {
+    return this.request<T>('GET', path, query, undefined, undefined, o.timeoutMs);
   }
 
   /** GET, with a 404 answered as undefined (any other failure still rejects). */
-  async find<T>(path: string, query?: Query): Promise<T | undefined> {
+  async find<T>(path: string, query?: Query, o: RequestOptions = {}): Promise<T | undefined> {
     try {
-      return await this.get<T>(path, query);
+      return await this.get<T>(path, query, o);
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -243,9 +248,10 @@ export class KubeClient {
     });
   }
 
-  private async request<T>(method: string, path: string, query: Query | undefined, body?: unknown, contentType?: string): Promise<T> {
+  private async request<T>(method: string, path: string, query: Query | undefined, body?: unknown, contentType?: string,
+    timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const deadline = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+      const deadline = AbortSignal.timeout(timeoutMs);
       let opened: { res: http.IncomingMessage; req: http.ClientRequest } | undefined;
       let text: string;
       try {
@@ -262,7 +268,7 @@ export class KubeClient {
       } catch (err) {
         if (err instanceof MeshError) throw err;
         opened?.req.destroy();
-        throw this.unreachable(method, path, deadline.aborted ? new Error(`no response within ${REQUEST_TIMEOUT_MS / 1000} s`) : err);
+        throw this.unreachable(method, path, deadline.aborted ? new Error(`no response within ${timeoutMs / 1000} s`) : err);
       }
       const status = opened.res.statusCode ?? 0;
       const parsed = parseMaybe(text);

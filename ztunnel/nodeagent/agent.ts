@@ -208,10 +208,7 @@ export class NodeAgent {
     let daemonSet: DaemonSetState = 'unknown';
     if (dsName) {
       try {
-        const read = this.o.kube.find<V1DaemonSet>(`/apis/apps/v1/namespaces/${namespace}/daemonsets/${dsName}`);
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3000); });
-        const ds = await Promise.race([read, timeout]).finally(() => clearTimeout(timer));
+        const ds = await this.o.kube.find<V1DaemonSet>(`/apis/apps/v1/namespaces/${namespace}/daemonsets/${dsName}`, undefined, { timeoutMs: 3000 });
         daemonSet = !ds ? 'gone' : ds.metadata?.deletionTimestamp ? 'deleting' : 'present';
       } catch (err) {
         this.o.log.warn({ err: errorMessage(err) }, 'cannot read my DaemonSet; keeping the capture rules');
