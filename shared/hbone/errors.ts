@@ -34,9 +34,7 @@ export class HboneConnectError extends MeshError {
  * The peer reset the stream with REFUSED_STREAM: it did not process it (RFC 9113 §8.7), typically because the
  * stream crossed the peer's GOAWAY. Safe to send again on another connection; the pool does so itself.
  */
-export class HboneStreamRefusedError extends HboneConnectError {
-  readonly refused = true;
-}
+export class HboneStreamRefusedError extends HboneConnectError {}
 
 export class HbonePoolClosedError extends MeshError {
   constructor() {
