@@ -97,13 +97,15 @@ export async function startWaypoint(env: WaypointEnv, log: Logger, o: WaypointOp
       // they may still dial it, and a refused dial fails the client's connection. So, like Envoy's graceful drain,
       // the listener stays open for the first half of the drain. GOAWAY now moves the ztunnels' pooled connections
       // off their sessions (a stale ztunnel dials this pod again and is served); then the listener closes, the
-      // sessions opened meanwhile get their GOAWAY, and the tunnels in flight have the rest of the drain.
+      // sessions opened meanwhile get their GOAWAY, and the tunnels in flight have the rest of the drain. Inside the
+      // tunnels the apps' own HTTP connections drain the same way (http.drain: `Connection: close`, GOAWAY), so their
+      // clients reconnect, through ztunnel, to the successor rather than reuse a connection that is about to close.
       hbone.goAway();
-      http.h1.closeIdleConnections();
+      http.drain();
       await new Promise((resolve) => setTimeout(resolve, drainMs / 2));
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
-          http.h1.closeAllConnections();
+          http.closeAll();
           resolve();
         }, drainMs / 2);
         force.unref();
@@ -112,7 +114,10 @@ export async function startWaypoint(env: WaypointEnv, log: Logger, o: WaypointOp
           resolve();
         });
         hbone.goAway();
-        http.h1.closeIdleConnections();
+        http.drain();
+        // Busy connections got their `Connection: close` over the first half; what is still idle now has been idle
+        // a while, so closing it hardly races a request.
+        http.closeIdle();
       });
       await handler.close();
       await pool.close(1000);

@@ -158,7 +158,7 @@ export async function startBed(
       await clientPool.close(100);
       await handler.close();
       await new Promise<void>((r) => hbone.close(() => r()));
-      servers.h1.closeAllConnections();
+      servers.closeAll();
       await pool.close(100);
       for (const z of ztunnels) z.close();
       for (const a of apps) {

@@ -35,6 +35,17 @@ export interface HttpServers {
   h2: http2.Http2Server;
   /** The tunnel a request arrived through. */
   tunnelOf(req: http.IncomingMessage | http2.Http2ServerRequest): Tunnel | undefined;
+  /**
+   * Start (or repeat) a graceful drain of the HTTP connections inside tunnels: from now on HTTP/1.1 responses carry
+   * `Connection: close` and their connection closes after them, and HTTP/2 sessions get a GOAWAY (their streams in
+   * flight finish; sessions that start later are served until the next call). Idle HTTP/1.1 connections stay: one
+   * that is idle only between two requests would race its client's next request; closeIdle() is for later.
+   */
+  drain(): void;
+  /** End (FIN) the HTTP/1.1 connections with no request in flight. */
+  closeIdle(): void;
+  /** Destroy every connection the servers were fed (the end of a drain). */
+  closeAll(): void;
 }
 
 type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
@@ -42,8 +53,26 @@ type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.
 /** HTTP/1.1 and HTTP/2 (prior knowledge) servers that never listen: tunnels are handed to them as connections. */
 export function createHttpServers(handler: Handler): HttpServers & { feed(stream: Duplex, t: Tunnel): void } {
   const bySocket = new WeakMap<object, Tunnel>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  // HTTP/1.1 connections and their requests in flight. Node's closeIdleConnections/closeAllConnections track only
+  // connections a server accepted while listening, and these servers never listen: they would do nothing.
+  const h1Conns = new Map<Duplex, Set<http.ServerResponse>>();
   let pending: Tunnel | undefined;
-  const h1 = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, handler);
+  let draining = false;
+  const h1 = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => {
+    const conn = req.socket as Duplex;
+    const inFlight = h1Conns.get(conn);
+    if (inFlight) {
+      inFlight.add(res);
+      res.once('close', () => {
+        inFlight.delete(res);
+        if (draining && inFlight.size === 0) conn.end();
+      });
+    }
+    // Node writes `Connection: close` for a response that must not keep the connection, and closes it after.
+    if (draining) res.shouldKeepAlive = false;
+    handler(req, res);
+  });
   // A client that half-closes after its request (ztunnel passes a shutdown on) must still get its answer; Node's
   // default aborts in-flight requests when the connection's read side ends.
   (h1 as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
@@ -51,10 +80,25 @@ export function createHttpServers(handler: Handler): HttpServers & { feed(stream
   // 'session' fires synchronously inside emit('connection'), so `pending` is the tunnel being fed.
   h2.on('session', (s) => {
     if (pending) bySocket.set(s, pending);
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
     s.on('error', () => {});
   });
   return {
     h1, h2,
+    drain() {
+      draining = true;
+      // A busy connection closes after its responses, which say `Connection: close` unless their head is out.
+      for (const inFlight of h1Conns.values()) for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+      for (const s of sessions) if (!s.closed && !s.destroyed) s.close();
+    },
+    closeIdle() {
+      for (const [conn, inFlight] of h1Conns) if (inFlight.size === 0) conn.end();
+    },
+    closeAll() {
+      for (const conn of h1Conns.keys()) conn.destroy();
+      for (const s of sessions) s.destroy();
+    },
     tunnelOf(req) {
       if ('stream' in req && req.stream) return bySocket.get(req.stream.session as object);
       return bySocket.get(req.socket);
@@ -70,6 +114,8 @@ export function createHttpServers(handler: Handler): HttpServers & { feed(stream
         }
       } else {
         bySocket.set(stream, t);
+        h1Conns.set(stream, new Set());
+        stream.once('close', () => h1Conns.delete(stream));
         h1.emit('connection', stream);
       }
     },
