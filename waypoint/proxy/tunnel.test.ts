@@ -29,6 +29,21 @@ async function serve(t: TestContext, downstream: Tunnel['downstream'], handler: 
   return { servers, port: (listener.address() as net.AddressInfo).port };
 }
 
+/** A handler that holds each response until release(), then answers `body`; `arrived` once a request came. */
+function holding(body: string): { handler: Parameters<typeof createHttpServers>[0]; arrived: boolean; release(): void } {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const h = {
+    arrived: false,
+    release,
+    handler: ((_req, res) => {
+      h.arrived = true;
+      void held.then(() => res.end(body));
+    }) as Parameters<typeof createHttpServers>[0],
+  };
+  return h;
+}
+
 test('HTTP/1.1: keep-alive until drain, then Connection: close on the next response; idle connections close on closeIdle', async (t) => {
   const { servers, port } = await serve(t, 'http1', (_req, res) => res.end('ok'));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -68,13 +83,8 @@ test('HTTP/1.1: keep-alive until drain, then Connection: close on the next respo
 });
 
 test('HTTP/1.1: a request in flight when the drain starts is answered, with Connection: close', async (t) => {
-  let release!: () => void;
-  const held = new Promise<void>((r) => (release = r));
-  let arrived = false;
-  const { servers, port } = await serve(t, 'http1', (_req, res) => {
-    arrived = true;
-    void held.then(() => res.end('late'));
-  });
+  const hold = holding('late');
+  const { servers, port } = await serve(t, 'http1', hold.handler);
   const agent = new http.Agent({ keepAlive: true });
   t.after(() => agent.destroy());
   let socket: net.Socket | undefined;
@@ -85,21 +95,16 @@ test('HTTP/1.1: a request in flight when the drain starts is answered, with Conn
       res.on('end', () => resolve({ connection: res.headers.connection, body }));
     }).on('error', reject).on('socket', (s) => (socket = s));
   });
-  await eventually(() => arrived);
+  await eventually(() => hold.arrived);
   servers.drain();
-  release();
+  hold.release();
   assert.deepEqual(await answered, { connection: 'close', body: 'late' });
   await eventually(() => socket?.destroyed === true);
 });
 
 test('HTTP/2: drain sends GOAWAY; the stream in flight completes', async (t) => {
-  let release!: () => void;
-  const held = new Promise<void>((r) => (release = r));
-  let arrived = false;
-  const { servers, port } = await serve(t, 'h2', (_req, res) => {
-    arrived = true;
-    void held.then(() => res.end('done'));
-  });
+  const hold = holding('done');
+  const { servers, port } = await serve(t, 'h2', hold.handler);
   const client = http2.connect(`http://127.0.0.1:${port}`);
   t.after(() => client.destroy());
   const goaway = once(client, 'goaway');
@@ -107,11 +112,11 @@ test('HTTP/2: drain sends GOAWAY; the stream in flight completes', async (t) => 
   let body = '';
   req.on('data', (d) => (body += d));
   const ended = once(req, 'end');
-  await eventually(() => arrived);
+  await eventually(() => hold.arrived);
   servers.drain();
   const [code] = await goaway;
   assert.equal(code, http2.constants.NGHTTP2_NO_ERROR);
-  release();
+  hold.release();
   await ended;
   assert.equal(body, 'done');
 });
