@@ -75,11 +75,25 @@ test('HTTP/1.1: keep-alive until drain, then Connection: close on the next respo
   assert.equal(during.socket, first.socket);
   assert.deepEqual([during.body, during.connection], ['ok', 'close']);
   await eventually(() => during.socket.destroyed);
-  // Idle connections stay until closeIdle.
+  // Idle connections stay until closeIdle, and then only those idle for its minimum.
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(idle.destroyed, false);
   servers.closeIdle();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(idle.destroyed, false, 'answered a moment ago: not idle long enough');
+  const fresh = net.connect(port, '127.0.0.1');
+  fresh.on('error', () => {});
+  await once(fresh, 'connect');
+  servers.closeIdle(150);
   await idleClosed;
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(fresh.readableEnded, false, 'a connection opened a moment ago (its request still on the way) stays');
+  fresh.end('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+  fresh.setEncoding('latin1');
+  let answer = '';
+  fresh.on('data', (d: string) => (answer += d));
+  await once(fresh, 'end');
+  assert.match(answer, /^HTTP\/1\.1 200[^]*connection: close[^]*ok$/i);
 });
 
 test('HTTP/1.1: a request in flight when the drain starts is answered, with Connection: close', async (t) => {

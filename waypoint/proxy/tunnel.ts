@@ -42,8 +42,8 @@ export interface HttpServers {
    * that is idle only between two requests would race its client's next request; closeIdle() is for later.
    */
   drain(): void;
-  /** End (FIN) the HTTP/1.1 connections with no request in flight. */
-  closeIdle(): void;
+  /** End (FIN) the HTTP/1.1 connections with no request in flight and none answered or opened in minIdleMs (1 s). */
+  closeIdle(minIdleMs?: number): void;
   /** Destroy every connection the servers were fed (the end of a drain). */
   closeAll(): void;
 }
@@ -56,17 +56,18 @@ export function createHttpServers(handler: Handler): HttpServers & { feed(stream
   const sessions = new Set<http2.ServerHttp2Session>();
   // HTTP/1.1 connections and their requests in flight. Node's closeIdleConnections/closeAllConnections track only
   // connections a server accepted while listening, and these servers never listen: they would do nothing.
-  const h1Conns = new Map<Duplex, Set<http.ServerResponse>>();
+  const h1Conns = new Map<Duplex, { inFlight: Set<http.ServerResponse>; lastActive: number }>();
   let pending: Tunnel | undefined;
   let draining = false;
   const h1 = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => {
     const conn = req.socket as Duplex;
-    const inFlight = h1Conns.get(conn);
-    if (inFlight) {
-      inFlight.add(res);
+    const c = h1Conns.get(conn);
+    if (c) {
+      c.inFlight.add(res);
       res.once('close', () => {
-        inFlight.delete(res);
-        if (draining && inFlight.size === 0) conn.end();
+        c.inFlight.delete(res);
+        c.lastActive = performance.now();
+        if (draining && c.inFlight.size === 0) conn.end();
       });
     }
     // Node writes `Connection: close` for a response that must not keep the connection, and closes it after.
@@ -89,11 +90,14 @@ export function createHttpServers(handler: Handler): HttpServers & { feed(stream
     drain() {
       draining = true;
       // A busy connection closes after its responses, which say `Connection: close` unless their head is out.
-      for (const inFlight of h1Conns.values()) for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+      for (const c of h1Conns.values()) for (const res of c.inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
       for (const s of sessions) if (!s.closed && !s.destroyed) s.close();
     },
-    closeIdle() {
-      for (const [conn, inFlight] of h1Conns) if (inFlight.size === 0) conn.end();
+    closeIdle(minIdleMs = 1000) {
+      // "Idle" needs time: a connection fed a moment ago has no request in flight only because its first request
+      // is still on the way.
+      const now = performance.now();
+      for (const [conn, c] of h1Conns) if (c.inFlight.size === 0 && now - c.lastActive >= minIdleMs) conn.end();
     },
     closeAll() {
       for (const conn of h1Conns.keys()) conn.destroy();
@@ -114,7 +118,7 @@ export function createHttpServers(handler: Handler): HttpServers & { feed(stream
         }
       } else {
         bySocket.set(stream, t);
-        h1Conns.set(stream, new Set());
+        h1Conns.set(stream, { inFlight: new Set(), lastActive: performance.now() });
         stream.once('close', () => h1Conns.delete(stream));
         h1.emit('connection', stream);
       }
