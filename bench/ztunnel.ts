@@ -195,7 +195,7 @@ spec:
 }
 
 interface Latency { n: number; expected: number; p50: number; p90: number; p99: number; p999: number; max: number }
-interface Setup { name: string; target: Target; sinkPort: number; latency?: Latency; gbps?: number; note?: string }
+interface Setup { name: string; target: Target; sinkPort: number; latency?: Latency; gbps?: number }
 
 async function runPython(m: Meshctl, p: PodFacts, script: string, timeoutMs: number): Promise<any> {
   const r = await execIn(m, p, ['python3', '-c', script], timeoutMs);
@@ -297,7 +297,7 @@ async function main(): Promise<void> {
   let cpu: Array<{ label: string; vcpuPer1k: number }> | undefined;
   let stunnelCpu: Array<{ label: string; vcpuPer1k: number }> | undefined;
   let mem: Array<{ node: string } & Memory> | undefined;
-  let stunnelNote: string | undefined;
+  let stunnelMissing = false;
   const bulkRange = new Map<string, [number, number]>();
   let cid: string | undefined;
   let cleaned = false;
@@ -359,7 +359,7 @@ async function main(): Promise<void> {
     results.push({ name: 'direct', target: { name: 'direct', host: server.ip, port: PLAIN_ECHO_PORT }, sinkPort: PLAIN_SINK_PORT });
     const stunnelBin = spawnSync('sh', ['-c', 'command -v stunnel4 || command -v stunnel'], { encoding: 'utf8' }).stdout.trim();
     if (!stunnelBin) {
-      stunnelNote = 'n/a: stunnel not installed (apt-get install -y stunnel4)';
+      stunnelMissing = true;
     } else {
       const dir = join(m.home, 'stunnel');
       spawnSync('mkdir', ['-p', dir]);
@@ -439,11 +439,11 @@ socket = r:TCP_NODELAY=1
   const total = (performance.now() - started) / 1000;
   const left = cid ? netnsOf(cid) : [];
   const direct = results.find((r) => r.name === 'direct')!;
-  const st: Setup | undefined = results.find((r) => r.name === 'stunnel mTLS') ?? (stunnelNote ? { name: 'stunnel mTLS', target: { name: 'stunnel', host: '', port: 0 }, sinkPort: 0, note: stunnelNote } : undefined);
+  const st = results.find((r) => r.name === 'stunnel mTLS');
   const z = results.find((r) => r.name.startsWith('ztunnel'))!;
   const ms = (x?: number) => (x === undefined ? 'n/a' : `${x.toFixed(3)} ms`);
   const plus = (x?: number) => (x === undefined ? 'n/a' : `${x >= 0 ? '+' : ''}${x.toFixed(3)} ms`);
-  const cell = (s: Setup | undefined, f: (s: Setup) => string) => (!s ? 'n/a' : s.note ?? f(s));
+  const cell = (s: Setup | undefined, f: (s: Setup) => string) => (s ? f(s) : stunnelMissing ? 'n/a: stunnel not installed (apt-get install -y stunnel4)' : 'n/a');
   const ok = (b: boolean) => (b ? '✅' : '❌');
   const added = (s: Setup | undefined, k: 'p50' | 'p99') => (s?.latency ? s.latency[k] - direct.latency![k] : undefined);
   const rows: string[][] = [];
