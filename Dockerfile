@@ -35,6 +35,8 @@ COPY waypoint/ waypoint/
 # A compile cache warmed now, so no pod ever strips TypeScript: Node's stripper, once loaded, stays in the process
 # (~17 MB RSS each; shared/runtime.ts). Read-only at run time is fine: a process that cannot write it still reads it.
 ENV NODE_COMPILE_CACHE=/app/.compile-cache
+# shared/runtime.ts RUNTIME_ENV, set here so the binaries need not re-exec themselves to get it.
+ENV MALLOC_ARENA_MAX=2
 RUN for c in controller ztunnel waypoint; do MESH_WARM_COMPILE_CACHE=1 node /app/bin/ambient-mesh.ts "$c" || exit 1; done \
  && chmod -R a+rX /app/.compile-cache
 # Root in the image: ztunnel needs it for its three capabilities (deploy/ drops all others); the controller and

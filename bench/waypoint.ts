@@ -26,7 +26,7 @@ import { testPki } from '../shared/testing/certs.ts';
 import { HbonePool, type TlsMaterial } from '../shared/hbone/index.ts';
 import type { SpiffeId } from '../shared/spiffe.ts';
 import { APP_IP, VIP, type AppsConfig, type WaypointBedConfig } from './waypoint-bed.ts';
-import { DEFAULT_COMPILE_CACHE } from '../shared/runtime.ts';
+import { DEFAULT_COMPILE_CACHE, RUNTIME_ENV } from '../shared/runtime.ts';
 import { CLK_TCK, cpuSeconds, memoryMb, type Memory } from './proc.ts';
 
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
@@ -296,8 +296,8 @@ interface Child { proc: ChildProcess; info: Record<string, number> }
 async function startChild(name: string, core: number, args: string[], env: Record<string, string> = {}, ready?: () => Promise<boolean>): Promise<Child> {
   const pinned = ['taskset', '-c', String(core), ...args];
   const argv = NICE === undefined ? pinned : ['nice', '-n', String(NICE), ...pinned];
-  // The product's compile cache (shared/runtime.ts), as the waypoint binary would use it.
-  const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { NODE_COMPILE_CACHE: DEFAULT_COMPILE_CACHE, ...process.env, ...env } });
+  // The product's compile cache and RUNTIME_ENV (shared/runtime.ts), as the waypoint binary runs with them.
+  const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { NODE_COMPILE_CACHE: DEFAULT_COMPILE_CACHE, ...RUNTIME_ENV, ...process.env, ...env } });
   let err = '';
   proc.stderr!.on('data', (d) => (err = (err + d).slice(-4000)));
   const exited = new Promise<never>((_, reject) => proc.once('exit', (code, sig) => reject(new Error(`${name} exited (${code ?? sig}) while starting: ${err.trim()}`))));

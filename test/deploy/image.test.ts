@@ -95,3 +95,10 @@ test('no component loads @kubernetes/client-node at run time (its generated API 
   // The check sees through type-only imports but not through real ones.
   assert.ok(closure(join(ROOT, 'localcluster/daemon.ts'), true).packages.has('@kubernetes/client-node'));
 });
+
+test('the image sets the environment the binaries would otherwise re-exec themselves for (shared/runtime.ts)', async () => {
+  const { RUNTIME_ENV } = await import('../../shared/runtime.ts');
+  const env = Object.fromEntries([...finalStage.matchAll(/^ENV (\w+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+  assert.ok(env.NODE_COMPILE_CACHE, 'NODE_COMPILE_CACHE');
+  for (const [k, v] of Object.entries(RUNTIME_ENV)) assert.equal(env[k], v, `ENV ${k}=${v} in the final stage`);
+});
