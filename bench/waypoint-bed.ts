@@ -22,7 +22,7 @@ import { WAYPOINT_CONFIG_SCHEMA } from '../shared/waypoint/config.ts';
 import { WaypointConfigStore } from '../waypoint/store.ts';
 import type { ProxyContext } from '../waypoint/proxy/context.ts';
 import { acceptTunnel, createHttpServers } from '../waypoint/proxy/tunnel.ts';
-import { proxyTcp } from '../waypoint/proxy/tcp.ts';
+import { createTcpProxy } from '../waypoint/proxy/tcp.ts';
 import { createRequestHandler } from '../waypoint/proxy/handler.ts';
 
 // The test bed's names (waypoint/proxy/testbed.ts), repeated so the waypoint's process does not load the test bed.
@@ -102,11 +102,13 @@ async function waypoint(c: WaypointBedConfig): Promise<Record<string, number>> {
   };
   // BENCH_ACCESS_LOG=1: the product's default, one JSON line per request (here into /dev/null); off, none is built.
   const accessLog = process.env.BENCH_ACCESS_LOG === '1' ? pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false })) : silent;
-  const handler = createRequestHandler(ctx, new Registry(), accessLog);
+  const registry = new Registry();
+  const handler = createRequestHandler(ctx, registry, accessLog);
+  const tcp = createTcpProxy(ctx, registry, accessLog);
   const servers = createHttpServers((req, res) => handler.handle(req, res, servers.tunnelOf(req)));
   const hbone = createHboneServer({
     tls: () => c.tls,
-    onConnect: acceptTunnel(ctx, { http: (s, t) => servers.feed(s, t), tcp: (s, t) => void proxyTcp(ctx, s, t) }),
+    onConnect: acceptTunnel(ctx, { http: (s, t) => servers.feed(s, t), tcp: (s, t) => void tcp(s, t) }),
     log: silent,
   });
   await factory.listen({ host: '127.0.0.1', port: 0, server: hbone });

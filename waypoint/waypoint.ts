@@ -18,7 +18,7 @@ import type { WaypointEnv } from './config.ts';
 import { WaypointConfigStore } from './store.ts';
 import type { ProxyContext } from './proxy/context.ts';
 import { acceptTunnel, createHttpServers } from './proxy/tunnel.ts';
-import { proxyTcp } from './proxy/tcp.ts';
+import { createTcpProxy } from './proxy/tcp.ts';
 import { createRequestHandler } from './proxy/handler.ts';
 
 export interface Waypoint {
@@ -63,11 +63,13 @@ export async function startWaypoint(env: WaypointEnv, log: Logger, o: WaypointOp
     podIp: env.podIp, identity: spiffeId(env.trustDomain, sa), serviceAccount: env.serviceAccount,
     state, store, certs, pool, factory, log: log.child({ part: 'proxy' }),
   };
-  const handler = createRequestHandler(ctx, registry, log.child({ part: 'access' }));
+  const accessLog = log.child({ part: 'access' });
+  const handler = createRequestHandler(ctx, registry, accessLog);
+  const tcp = createTcpProxy(ctx, registry, accessLog);
   const http = createHttpServers((req, res) => handler.handle(req, res, http.tunnelOf(req)));
   const hbone = createHboneServer({
     tls: () => ({ chainPem: cert.chainPem, keyPem: cert.keyPem, rootsPem: cert.rootsPem }),
-    onConnect: acceptTunnel(ctx, { http: (s, t) => http.feed(s, t), tcp: (s, t) => void proxyTcp(ctx, s, t) }),
+    onConnect: acceptTunnel(ctx, { http: (s, t) => http.feed(s, t), tcp: (s, t) => void tcp(s, t) }),
     log: log.child({ part: 'hbone' }),
   });
   certs.onRotated((_sa, c) => {

@@ -16,7 +16,7 @@ import { WAYPOINT_CONFIG_SCHEMA, type WaypointConfig } from '../../shared/waypoi
 import { WaypointConfigStore } from '../store.ts';
 import type { ProxyContext } from './context.ts';
 import { acceptTunnel, createHttpServers } from './tunnel.ts';
-import { proxyTcp } from './tcp.ts';
+import { createTcpProxy } from './tcp.ts';
 import { createRequestHandler } from './handler.ts';
 
 export const SVC = 'demo/reviews.demo.svc.cluster.local';
@@ -114,10 +114,11 @@ export async function startBed(
   };
   const registry = new Registry();
   const handler = createRequestHandler(ctx, registry, silent);
+  const tcp = createTcpProxy(ctx, registry, silent);
   const servers = createHttpServers((req, res) => handler.handle(req, res, servers.tunnelOf(req)));
   const hbone = createHboneServer({
     tls: () => ({ chainPem: wpCert.chainPem, keyPem: wpCert.keyPem, rootsPem: pki.rootPem }),
-    onConnect: acceptTunnel(ctx, { http: (s, t) => servers.feed(s, t), tcp: (s, t) => void proxyTcp(ctx, s, t) }),
+    onConnect: acceptTunnel(ctx, { http: (s, t) => servers.feed(s, t), tcp: (s, t) => void tcp(s, t) }),
     log: silent,
   });
   await factory.listen({ host: '127.0.0.1', port: 0, server: hbone });
