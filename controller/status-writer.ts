@@ -21,6 +21,8 @@ const KINDS: Record<string, { group: string; version: string; plural: string }> 
   HTTPLocalRateLimitPolicy: { group: 'policy.ambient-mesh.io', version: 'v1alpha1', plural: 'httplocalratelimitpolicies' },
 };
 const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute', 'TCPRoute']);
+/** Verdict reasons about a route's references: ResolvedRefs=False with that reason, while the route stays Accepted. */
+const REF_REASONS = new Set(['BackendNotFound', 'RefNotPermitted']);
 /** Istio's controller name on Gateway API statuses, so tools that look for it find us. */
 export const GATEWAY_CONTROLLER_NAME = 'istio.io/gateway-controller';
 
@@ -64,13 +66,14 @@ export function createStatusWriter(kube: KubeClient, log: Logger): StatusWriter 
       // Gateway API: one entry per parent (the Services the route attaches to), each with Accepted and ResolvedRefs.
       const cur = await kube.get<{ spec?: { parentRefs?: unknown[] } }>(path);
       const c = conditions[0];
+      const refs = c !== undefined && REF_REASONS.has(c.reason);
       const resolved: Condition | undefined = c && {
         ...c, type: 'ResolvedRefs',
-        status: c.reason === 'BackendNotFound' ? 'False' : 'True',
-        reason: c.reason === 'BackendNotFound' ? 'BackendNotFound' : 'ResolvedRefs',
-        message: c.reason === 'BackendNotFound' ? c.message : '',
+        status: refs ? 'False' : 'True',
+        reason: refs ? c.reason : 'ResolvedRefs',
+        message: refs ? c.message : '',
       };
-      const accepted: Condition | undefined = c && (c.reason === 'BackendNotFound' ? { ...c, status: 'True', reason: 'Accepted', message: '' } : { ...c, type: 'Accepted' });
+      const accepted: Condition | undefined = c && (refs ? { ...c, status: 'True', reason: 'Accepted', message: '' } : { ...c, type: 'Accepted' });
       status = { parents: (cur.spec?.parentRefs ?? []).map((parentRef) => ({ parentRef, controllerName: GATEWAY_CONTROLLER_NAME, conditions: [accepted, resolved].filter(Boolean) })) };
     }
     await kube.patch(`${path}/status`, { status }, 'merge');

@@ -25,6 +25,7 @@ export function meshKinds(): WatchedKind[] {
     }),
     ...group('gateway.networking.k8s.io', 'v1', { Gateway: 'gateways', GatewayClass: 'gatewayclasses', HTTPRoute: 'httproutes', GRPCRoute: 'grpcroutes' }),
     ...group('gateway.networking.k8s.io', 'v1alpha2', { TCPRoute: 'tcproutes' }),
+    ...group('gateway.networking.k8s.io', 'v1beta1', { ReferenceGrant: 'referencegrants' }),
     ...group('policy.ambient-mesh.io', 'v1alpha1', { HTTPLocalRateLimitPolicy: 'httplocalratelimitpolicies' }),
   ];
 }

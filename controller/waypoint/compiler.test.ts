@@ -38,3 +38,34 @@ test('a pod status change is not a waypoint input change; a label change is', ()
   assert.equal(c.dirty, true);
   assert.equal(c.event('Pod', 'delete', p as never), true);
 });
+
+test('a ReferenceGrant is an input: creating it lets a cross-namespace backendRef resolve, deleting it stops that', () => {
+  const c = new WaypointCompiler({ clusterId: 'Kubernetes', trustDomain: 'cluster.local', network: '', rootNamespace: 'istio-system' });
+  const port = [{ port: 9080, name: 'http' }];
+  c.event('Gateway', 'add', { metadata: { namespace: 'default', name: 'waypoint' }, spec: { gatewayClassName: 'istio-waypoint' } } as never);
+  c.event('Service', 'add', { metadata: { namespace: 'default', name: 'reviews', labels: { 'istio.io/use-waypoint': 'waypoint' } }, spec: { ports: port } } as never);
+  c.event('Service', 'add', { metadata: { namespace: 'shop', name: 'cart' }, spec: { ports: port } } as never);
+  c.event('HTTPRoute', 'add', {
+    apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { namespace: 'default', name: 'r', generation: 1 },
+    spec: { parentRefs: [{ group: '', kind: 'Service', name: 'reviews' }], rules: [{ backendRefs: [{ name: 'cart', namespace: 'shop', port: 9080 }] }] },
+  });
+  const grant = {
+    apiVersion: 'gateway.networking.k8s.io/v1beta1', kind: 'ReferenceGrant', metadata: { namespace: 'shop', name: 'from-default' },
+    spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'default' }], to: [{ group: '', kind: 'Service' }] },
+  };
+  const look = () => {
+    const r = c.compile();
+    const route = r.configs.get('default/waypoint')!.services[0]!.http[0]!;
+    const v = r.verdicts.find((x) => x.kind === 'HTTPRoute')!;
+    return { action: route.action, verdict: [v.accepted, v.reason] };
+  };
+
+  assert.deepEqual(look(), { action: { kind: 'respond', status: 500 }, verdict: [false, 'RefNotPermitted'] });
+  assert.equal(c.event('ReferenceGrant', 'add', grant), true);
+  assert.equal(c.dirty, true);
+  assert.deepEqual(look(), {
+    action: { kind: 'forward', backends: [{ service: 'shop/cart.shop.svc.cluster.local', port: 9080, weight: 1 }] }, verdict: [true, 'Accepted'],
+  });
+  assert.equal(c.event('ReferenceGrant', 'delete', grant), true);
+  assert.deepEqual(look(), { action: { kind: 'respond', status: 500 }, verdict: [false, 'RefNotPermitted'] });
+});

@@ -1,6 +1,8 @@
 // The controller's waypoint half: keeps the inputs a waypoint's configuration is made of, and on flush compiles one
 // WaypointConfig per waypoint Gateway (routes, destination policies, L7 authorization, JWT rules, rate limits) plus
 // the verdict of every config object, and the "only through the waypoint" policies for bound services.
+// ReferenceGrants are inputs too: creating or deleting one recompiles, so a cross-namespace backendRef starts or
+// stops resolving without the route changing.
 //
 // Every object is validated on its own when it changes (validate*); an invalid object is left out of every waypoint
 // (its last good version is not kept: a route that became invalid stops routing, and its status says why).
@@ -19,7 +21,7 @@ import { bypassPolicies, type BypassPolicy } from './bypass.ts';
 
 export const WAYPOINT_INPUT_KINDS = [
   'Service', 'Namespace', 'Pod', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'TCPRoute', 'VirtualService', 'DestinationRule',
-  'AuthorizationPolicy', 'RequestAuthentication', 'HTTPLocalRateLimitPolicy',
+  'AuthorizationPolicy', 'RequestAuthentication', 'HTTPLocalRateLimitPolicy', 'ReferenceGrant',
 ] as const;
 type InputKind = (typeof WAYPOINT_INPUT_KINDS)[number];
 const CONFIG_KINDS = new Set<string>(['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'VirtualService', 'DestinationRule', 'AuthorizationPolicy', 'RequestAuthentication', 'HTTPLocalRateLimitPolicy']);
@@ -156,6 +158,8 @@ export class WaypointCompiler {
       domainSuffix: o.domainSuffix, services: lookup, workloads,
       httpRoutes: this.#valid('HTTPRoute'), grpcRoutes: this.#valid('GRPCRoute'), tcpRoutes: this.#valid('TCPRoute'),
       virtualServices: this.#valid('VirtualService'), destinationRules: this.#valid('DestinationRule'),
+      // Not validated on their own: a malformed entry grants nothing (routes/reference-grant.ts).
+      referenceGrants: this.#all<KubeObject>('ReferenceGrant'),
     };
 
     const configs = new Map<string, WaypointConfig>();

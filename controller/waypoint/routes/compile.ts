@@ -10,6 +10,10 @@
 // kept under the key it would have (the waypoint fails those requests), a subset no DestinationRule defines fails
 // with 503 at request time (Istio's "no healthy upstream"). Gateway API rules whose every backend is unknown answer
 // 500 (gRPC: 503, i.e. UNAVAILABLE), as the spec requires. A mirror to an unknown Service is dropped.
+// A Gateway API reference to a Service in another namespace needs a ReferenceGrant there (reference-grant.ts);
+// without one it is a `RefNotPermitted` problem and handled like an unknown Service, under a key no service has
+// (`<ns>/<name>.<ns>.ref-not-permitted.invalid`), so the Service is never reached, whether it exists or not: a rule
+// with no other backend answers 500, a share of a rule fails at the waypoint as an unknown service's does (503).
 
 import type {
   DestinationPolicy, HttpMatch, HttpRoute, Mirror, PortProtocol, RouteAction, ServiceListener, TcpRoute, WeightedBackend,
@@ -24,6 +28,7 @@ import {
 } from './model.ts';
 import { comparePrecedence } from './precedence.ts';
 import { portProtocol } from './protocol.ts';
+import { referenceAllowed } from './reference-grant.ts';
 import { RouteConfigError } from './spec.ts';
 import type { RouteInputs, ServiceInfo } from './types.ts';
 import { parseVirtualService } from './virtual-service.ts';
@@ -102,6 +107,8 @@ class Compilation {
   #problem(info: ObjectInfo, message: string, reason = 'BackendNotFound'): void {
     const key = `${info.kind}/${info.namespace}/${info.name}`;
     const p = this.#problems.get(key) ?? { info, messages: [], reason };
+    // One reason per object: a reference the route may not make outweighs one that does not resolve.
+    if (reason === 'RefNotPermitted') p.reason = reason;
     if (!p.messages.includes(message)) p.messages.push(message);
     this.#problems.set(key, p);
   }
@@ -196,8 +203,19 @@ class Compilation {
 
   // ---- references ----
 
-  #resolve(t: Target): { key: string; svc?: ServiceInfo; what: string } {
+  /**
+   * The service `t` names, as `obj` may see it: `svc` undefined when unknown or, for a Gateway API route, in another
+   * namespace without a ReferenceGrant (`denied`; the key then names no service).
+   */
+  #resolve(t: Target, obj: ObjectInfo): { key: string; svc?: ServiceInfo; what: string; denied?: string } {
     const suffix = this.#i.domainSuffix;
+    if (t.by === 'name' && isGatewayKind(obj.kind) && !referenceAllowed(this.#i.referenceGrants, obj, t)) {
+      return {
+        key: `${t.namespace}/${t.name}.${t.namespace}.ref-not-permitted.invalid`,
+        what: `Service ${t.namespace}/${t.name}`,
+        denied: `is not permitted by any ReferenceGrant in namespace ${t.namespace}`,
+      };
+    }
     if (t.by === 'name') {
       const svc = this.#i.services.byName(t.namespace, t.name);
       return { key: svc?.key ?? `${t.namespace}/${t.name}.${t.namespace}.svc.${suffix}`, svc, what: `Service ${t.namespace}/${t.name}` };
@@ -214,8 +232,9 @@ class Compilation {
   }
 
   #backend(b: BackendSpec, obj: ObjectInfo): { found: boolean; backend: WeightedBackend } {
-    const r = this.#resolve(b.target);
-    if (!r.svc) this.#problem(obj, `${b.fields.target}: ${r.what} not found`);
+    const r = this.#resolve(b.target, obj);
+    if (r.denied) this.#problem(obj, `${b.fields.target}: ${r.what} ${r.denied}`, 'RefNotPermitted');
+    else if (!r.svc) this.#problem(obj, `${b.fields.target}: ${r.what} not found`);
     else {
       this.#referenced.set(r.svc.key, r.svc);
       if (b.subset !== undefined) this.#subset(r.svc, b.subset, b.fields.subset ?? b.fields.target, obj);
@@ -229,13 +248,18 @@ class Compilation {
   }
 
   #mirror(m: MirrorSpec, obj: ObjectInfo): Mirror[] {
-    const r = this.#resolve(m.target);
+    const r = this.#resolve(m.target, obj);
     if (!r.svc) {
-      this.#problem(obj, `${m.fields.target}: ${r.what} not found; the mirror is not applied`);
+      if (r.denied) this.#problem(obj, `${m.fields.target}: ${r.what} ${r.denied}; the mirror is not applied`, 'RefNotPermitted');
+      else this.#problem(obj, `${m.fields.target}: ${r.what} not found; the mirror is not applied`);
       return [];
     }
     this.#referenced.set(r.svc.key, r.svc);
     if (m.subset !== undefined) this.#subset(r.svc, m.subset, m.fields.subset ?? m.fields.target, obj);
     return [{ backend: compact({ service: r.svc.key, port: m.port, subset: m.subset }), percent: m.percent }];
   }
+}
+
+function isGatewayKind(kind: RouteKind): boolean {
+  return kind === 'HTTPRoute' || kind === 'GRPCRoute' || kind === 'TCPRoute';
 }

@@ -108,7 +108,8 @@ test('backends: weight default 1, weight 0 dropped, none with weight → 500, pe
     ['all weights 0', { backendRefs: [be('reviews-v1', { weight: 0 })] }, { kind: 'respond', status: 500 }],
     ['no backendRefs', {}, { kind: 'respond', status: 500 }],
     ['no backendRefs, only a header filter', { filters: [filters[0]] }, { kind: 'respond', status: 500 }],
-    ['cross-namespace backend', { backendRefs: [{ name: 'cart', namespace: 'shop', port: 9080 }] }, { kind: 'forward', backends: [{ service: K(cart), port: 9080, weight: 1 }] }],
+    // With a ReferenceGrant it resolves: see the RefNotPermitted test below.
+    ['cross-namespace backend without a ReferenceGrant', { backendRefs: [{ name: 'cart', namespace: 'shop', port: 9080 }] }, { kind: 'respond', status: 500 }],
   ];
   for (const [name, rule, want] of cases) assert.deepEqual(httpOf(route('HTTPRoute', { rules: [rule] }))[0]!.action, want, name);
 });
@@ -218,7 +219,7 @@ test('TCPRoute: the first rule\'s backends, the parent port; weight 0 dropped', 
 test('references: a missing Service keeps its share (BackendNotFound); all missing → 500; a missing mirror is dropped', () => {
   const c = compile(route('HTTPRoute', { rules: [
     { backendRefs: [be('reviews-v1', { weight: 9 }), be('reviews-v9', { weight: 1 })] },
-    { matches: [{ path: { value: '/gone' } }], backendRefs: [be('gone')], filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'nomirror', namespace: 'x', port: 1 } } }] },
+    { matches: [{ path: { value: '/gone' } }], backendRefs: [be('gone')], filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'nomirror', port: 1 } } }] },
   ] }));
   assert.deepEqual(c.services[0]!.http.map((r) => [r.id, r.action, r.mirrors]), [
     ['HTTPRoute/default/r#1', { kind: 'respond', status: 500 }, undefined],
@@ -227,10 +228,78 @@ test('references: a missing Service keeps its share (BackendNotFound); all missi
   assert.equal(c.verdicts.length, 1);
   assert.deepEqual({ ...c.verdicts[0] }, {
     kind: 'HTTPRoute', namespace: 'default', name: 'r', generation: 1, accepted: false, reason: 'BackendNotFound',
-    message: 'spec.rules[1].backendRefs[0]: Service default/gone not found; spec.rules[1].filters[0].requestMirror.backendRef: Service x/nomirror not found; the mirror is not applied; spec.rules[0].backendRefs[1]: Service default/reviews-v9 not found',
+    message: 'spec.rules[1].backendRefs[0]: Service default/gone not found; spec.rules[1].filters[0].requestMirror.backendRef: Service default/nomirror not found; the mirror is not applied; spec.rules[0].backendRefs[1]: Service default/reviews-v9 not found',
   });
   // Referenced services get their DestinationRule even when not bound; unknown ones do not.
   const dr = (host: string) => obj('DestinationRule', 'default', host, { host, trafficPolicy: { loadBalancer: { simple: 'RANDOM' } } });
   const d = compileRoutes(inputs({ bound: [reviews], all, objects: [route('HTTPRoute', { rules: [{ backendRefs: [be('reviews-v1')] }] }), dr('reviews-v1'), dr('reviews-v2'), dr('reviews')] }));
   assert.deepEqual(d.destinations.map((p) => p.service), [K(v1), K(reviews)]);
+});
+
+test('references: a Service in another namespace needs a ReferenceGrant there (RefNotPermitted); a grant resolves it', () => {
+  const cartRef = (extra: object = {}) => ({ name: 'cart', namespace: 'shop', port: 9080, ...extra });
+  const mirror = { type: 'RequestMirror', requestMirror: { backendRef: cartRef() } };
+  const r = route('HTTPRoute', { rules: [
+    { backendRefs: [be('reviews-v1', { weight: 9 }), cartRef({ weight: 1 })], filters: [mirror] },
+    { matches: [{ path: { value: '/shop' } }], backendRefs: [cartRef()] },
+  ] });
+  const grant = (from: object, to: object = { group: '', kind: 'Service' }, namespace = 'shop') => obj('ReferenceGrant', namespace, 'g', {
+    from: [{ group: 'gateway.networking.k8s.io', namespace: 'default', ...from }], to: [to],
+  });
+  const dr = obj('DestinationRule', 'shop', 'cart', { host: 'cart', trafficPolicy: { loadBalancer: { simple: 'RANDOM' } } });
+  const run = (...extra: ReturnType<typeof obj>[]) => compileRoutes(inputs({ bound: [reviews], all, objects: [r, dr, ...extra] }));
+  const denied = 'shop/cart.shop.ref-not-permitted.invalid';
+
+  // No grant (or grants for another kind, namespace, Service): the share of the denied backend fails, a rule whose
+  // every backend is denied answers 500, the mirror is dropped, and the Service's policy is not compiled.
+  for (const [name, extra] of [
+    ['no grant', []],
+    ['grant for GRPCRoute', [grant({ kind: 'GRPCRoute' })]],
+    ['grant naming another Service', [grant({ kind: 'HTTPRoute' }, { group: '', kind: 'Service', name: 'orders' })]],
+    ['grant in the route\'s namespace', [grant({ kind: 'HTTPRoute' }, undefined, 'default')]],
+  ] as Array<[string, ReturnType<typeof obj>[]]>) {
+    const c = run(...extra);
+    assert.deepEqual(c.services[0]!.http.map((h) => [h.id, h.action, h.mirrors]), [
+      ['HTTPRoute/default/r#1', { kind: 'respond', status: 500 }, undefined],
+      ['HTTPRoute/default/r#0', { kind: 'forward', backends: [{ service: K(v1), port: 9080, weight: 9 }, { service: denied, port: 9080, weight: 1 }] }, undefined],
+    ], name);
+    assert.deepEqual(c.verdicts.map((v) => ({ ...v })), [{
+      kind: 'HTTPRoute', namespace: 'default', name: 'r', generation: 1, accepted: false, reason: 'RefNotPermitted',
+      message: 'spec.rules[1].backendRefs[0]: Service shop/cart is not permitted by any ReferenceGrant in namespace shop; '
+        + 'spec.rules[0].backendRefs[1]: Service shop/cart is not permitted by any ReferenceGrant in namespace shop; '
+        + 'spec.rules[0].filters[0].requestMirror.backendRef: Service shop/cart is not permitted by any ReferenceGrant in namespace shop; the mirror is not applied',
+    }], name);
+    assert.deepEqual(c.destinations.map((d) => d.service), [], name);
+  }
+
+  // A grant for HTTPRoutes from `default` to Services in `shop` (all of them, or `cart` by name).
+  for (const to of [{ group: '', kind: 'Service' }, { group: '', kind: 'Service', name: 'cart' }]) {
+    const c = run(grant({ kind: 'HTTPRoute' }, to));
+    assert.deepEqual(c.services[0]!.http.map((h) => [h.id, h.action, h.mirrors]), [
+      ['HTTPRoute/default/r#1', { kind: 'forward', backends: [{ service: K(cart), port: 9080, weight: 1 }] }, undefined],
+      ['HTTPRoute/default/r#0', { kind: 'forward', backends: [{ service: K(v1), port: 9080, weight: 9 }, { service: K(cart), port: 9080, weight: 1 }] },
+        [{ backend: { service: K(cart), port: 9080 }, percent: 100 }]],
+    ]);
+    assert.deepEqual(c.verdicts, []);
+    assert.deepEqual(c.destinations.map((d) => d.service), [K(cart)]);
+  }
+});
+
+test('references: RefNotPermitted for GRPCRoute (503) and TCPRoute, outweighing BackendNotFound; VirtualService needs no grant', () => {
+  const cartRef = { name: 'cart', namespace: 'shop', port: 9080 };
+  const c = compile(
+    route('GRPCRoute', { rules: [{ backendRefs: [cartRef] }] }, 'g'),
+    route('TCPRoute', { rules: [{ backendRefs: [be('gone'), cartRef] }] }, 't'),
+  );
+  assert.deepEqual(c.services[0]!.http.map((h) => h.action), [{ kind: 'respond', status: 503 }]);
+  assert.deepEqual(c.services[0]!.tcp.map((t) => t.backends.map((b) => b.service)), [['default/gone.default.svc.cluster.local', 'shop/cart.shop.ref-not-permitted.invalid']]);
+  assert.deepEqual(c.verdicts.map((v) => [v.kind, v.name, v.reason, v.message]), [
+    ['GRPCRoute', 'g', 'RefNotPermitted', 'spec.rules[0].backendRefs[0]: Service shop/cart is not permitted by any ReferenceGrant in namespace shop'],
+    ['TCPRoute', 't', 'RefNotPermitted', 'spec.rules[0].backendRefs[0]: Service default/gone not found; spec.rules[0].backendRefs[1]: Service shop/cart is not permitted by any ReferenceGrant in namespace shop'],
+  ]);
+
+  const vs = obj('VirtualService', 'default', 'vs', { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'cart.shop.svc.cluster.local', port: { number: 9080 } } }] }] });
+  const v = compileRoutes(inputs({ bound: [reviews], all, objects: [vs] }));
+  assert.deepEqual(v.services[0]!.http.map((h) => h.action), [{ kind: 'forward', backends: [{ service: K(cart), port: 9080, weight: 100 }] }]);
+  assert.deepEqual(v.verdicts, []);
 });

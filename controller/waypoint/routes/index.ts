@@ -4,8 +4,9 @@
 // Gateway API's documented semantics. Pure functions:
 // - validateRouteObject(kind, o): the object's own verdict (`Invalid` / `UnsupportedValue` naming the field);
 // - compileRoutes(inputs): one waypoint's listeners and destination policies, plus `BackendNotFound` verdicts for
-//   objects whose references do not resolve (accepted: false, but their routes stay in the config: the unresolved
-//   share of traffic fails at request time, as in Istio);
+//   objects whose references do not resolve and `RefNotPermitted` for Gateway API references to another namespace
+//   that no ReferenceGrant allows (accepted: false, but their routes stay in the config: the unresolved share of
+//   traffic fails at request time, as in Istio);
 // - portProtocol(port): how a Service port is read (appProtocol, port name, else sniffed).
 export { validateRouteObject } from './validate.ts';
 export { compileRoutes, type CompiledRoutes } from './compile.ts';

@@ -20,8 +20,10 @@ export function lookup(all: ServiceInfo[]): ServiceLookup {
 }
 
 export function obj(kind: string, namespace: string, name: string, spec: unknown, created?: string): KubeObject {
+  const apiVersion = kind === 'VirtualService' || kind === 'DestinationRule' ? 'networking.istio.io/v1'
+    : kind === 'ReferenceGrant' ? 'gateway.networking.k8s.io/v1beta1' : 'gateway.networking.k8s.io/v1';
   return {
-    apiVersion: kind === 'VirtualService' || kind === 'DestinationRule' ? 'networking.istio.io/v1' : 'gateway.networking.k8s.io/v1',
+    apiVersion,
     kind,
     metadata: { namespace, name, generation: 1, ...(created ? { creationTimestamp: created } : {}) } as KubeObject['metadata'],
     spec,
@@ -50,6 +52,7 @@ export function inputs(opts: { bound: ServiceInfo[]; all?: ServiceInfo[]; object
     tcpRoutes: of('TCPRoute'),
     virtualServices: of('VirtualService'),
     destinationRules: of('DestinationRule'),
+    referenceGrants: of('ReferenceGrant'),
   };
 }
 

@@ -1,5 +1,6 @@
 // Owns the inputs of the route compiler: the Services and workloads it resolves references against, and the route
-// objects themselves (plain Kubernetes JSON; only objects validateRouteObject accepted should be passed).
+// objects themselves (plain Kubernetes JSON; only objects validateRouteObject accepted should be passed), and the
+// ReferenceGrants that let Gateway API routes refer to Services in other namespaces.
 
 import type { KubeObject } from '../verdict.ts';
 
@@ -46,4 +47,6 @@ export interface RouteInputs {
   tcpRoutes: KubeObject[];
   virtualServices: KubeObject[];
   destinationRules: KubeObject[];
+  /** Every ReferenceGrant (gateway.networking.k8s.io): which cross-namespace backendRefs of Gateway API routes are allowed. */
+  referenceGrants: KubeObject[];
 }
