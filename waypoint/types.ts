@@ -15,6 +15,8 @@ export interface RequestSource {
   ip: string;
   /** The tunnel peer's IP (the source ztunnel / pod). */
   remoteIp: string;
+  /** The client workload's uid, when `ip` is a workload in the mesh state. */
+  workload?: string;
 }
 
 /** The result of request authentication (RequestAuthentication), when a valid JWT was presented. */

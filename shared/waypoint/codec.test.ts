@@ -29,6 +29,7 @@ for (const [name, buf, want] of [
   ['services not a list', bad((c) => { c.services = {}; }), /^invalid waypoint config: services: must be a list/],
   ['bad port', bad((c) => { c.services[0].ports[0].port = 70000; }), /services\[0\]\.ports\[0\]/],
   ['bad regex', bad((c) => { c.services[0].http[0].matches = [{ path: { regex: '(' } }]; }), /services\[0\]\.http\[0\]\.matches\[0\]\.path\.regex/],
+  ['source not lists', bad((c) => { c.services[0].http[0].matches = [{ source: { namespaces: 'shop' } }]; }), /services\[0\]\.http\[0\]\.matches\[0\]\.source/],
   ['unknown action', bad((c) => { c.services[0].http[0].action = { kind: 'teleport' }; }), /action\.kind/],
   ['backend without key', bad((c) => { c.services[0].http[0].action.backends[0].service = 'reviews'; }), /backends\[0\]\.service/],
   ['negative weight', bad((c) => { c.services[0].http[0].action.backends[0].weight = -1; }), /weight/],

@@ -65,6 +65,11 @@ function routeProblem(r: unknown, path: string): string | undefined {
   if (!isObj(r) || typeof r.id !== 'string') return `${path}.id: must be a string`;
   if (!Array.isArray(r.matches)) return `${path}.matches: must be a list`;
   for (const [i, m] of r.matches.entries()) {
+    if (isObj(m) && m.source !== undefined) {
+      const src = m.source;
+      const strings = (v: unknown): boolean => v === undefined || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+      if (!isObj(src) || !strings(src.namespaces) || !strings(src.workloads)) return `${path}.matches[${i}].source: namespaces and workloads must be lists of strings`;
+    }
     const re = isObj(m) && isObj(m.path) && typeof m.path.regex === 'string' ? m.path.regex : undefined;
     if (re !== undefined) {
       try {

@@ -93,6 +93,12 @@ export interface HttpMatch {
   port?: number;
   /** gRPC: `/<service>/<method>` is matched through `path`; these are kept for display only. */
   grpc?: { service?: string; method?: string };
+  /**
+   * Only requests from these clients: a GAMMA consumer route (the route's namespace), VirtualService
+   * `sourceNamespace` and `sourceLabels` (resolved by the controller to the workloads that carry the labels). Each
+   * list given must contain the client: its namespace from its SPIFFE id, its workload found by its address.
+   */
+  source?: { namespaces?: string[]; workloads?: string[] };
 }
 
 export interface HeaderOps {

@@ -53,6 +53,8 @@ const cases: Array<{ name: string; m: HttpMatch; r: RequestInfo; want: boolean }
   { name: 'inverted presence: absent matches', m: { headers: [{ name: 'x-debug', invert: true }] }, r: req(), want: true },
   { name: 'inverted presence: present excluded', m: { headers: [{ name: 'x-debug', invert: true }] }, r: req({ headers: { 'x-debug': '1' } }), want: false },
   { name: ':authority falls back to the request authority', m: { headers: [{ name: ':authority', value: { prefix: 'reviews.' } }] }, r: req(), want: true },
+  { name: ':scheme of an HTTP/1.1 request is http', m: { headers: [{ name: ':scheme', value: { exact: 'http' } }] }, r: req(), want: true },
+  { name: ':scheme https does not match plain HTTP', m: { headers: [{ name: ':scheme', value: { exact: 'https' } }] }, r: req(), want: false },
   { name: 'host header taken as is when present', m: { headers: [{ name: 'host', value: { exact: 'h:1' } }] }, r: req({ headers: { host: 'h:1' } }), want: true },
   // query
   { name: 'query exact', m: { query: [{ name: 'v', value: { exact: '2' } }] }, r: req({ query: 'a=1&v=2' }), want: true },
@@ -67,6 +69,19 @@ const cases: Array<{ name: string; m: HttpMatch; r: RequestInfo; want: boolean }
   { name: 'method regex', m: { method: { regex: 'GET|HEAD' } }, r: req({ method: 'HEAD' }), want: true },
   { name: 'port matches', m: { port: 9080 }, r: req(), want: true },
   { name: 'port mismatch', m: { port: 80 }, r: req(), want: false },
+  // source (GAMMA consumer routes, VirtualService sourceNamespace / sourceLabels)
+  { name: 'source namespace matches', m: { source: { namespaces: ['shop'] } }, r: req({ source: { ip: '10.244.1.5', remoteIp: '10.244.1.5', namespace: 'shop' } }), want: true },
+  { name: 'source namespace differs', m: { source: { namespaces: ['shop'] } }, r: req({ source: { ip: '10.244.1.5', remoteIp: '10.244.1.5', namespace: 'demo' } }), want: false },
+  { name: 'source namespace unknown (plaintext client) never matches', m: { source: { namespaces: ['shop'] } }, r: req(), want: false },
+  { name: 'source workload in the list', m: { source: { workloads: ['w1', 'w2'] } }, r: req({ source: { ip: '10.244.1.5', remoteIp: '10.244.1.5', workload: 'w2' } }), want: true },
+  { name: 'source workload not in the list', m: { source: { workloads: ['w1'] } }, r: req({ source: { ip: '10.244.1.5', remoteIp: '10.244.1.5', workload: 'w2' } }), want: false },
+  { name: 'empty workload list matches nobody (labels no pod carries)', m: { source: { workloads: [] } }, r: req({ source: { ip: '10.244.1.5', remoteIp: '10.244.1.5', workload: 'w1' } }), want: false },
+  {
+    name: 'source namespace and workload both needed',
+    m: { source: { namespaces: ['shop'], workloads: ['w1'] } },
+    r: req({ source: { ip: '10.244.1.5', remoteIp: '10.244.1.5', namespace: 'demo', workload: 'w1' } }),
+    want: false,
+  },
   {
     name: 'all fields ANDed: one failing fails',
     m: { path: { pathPrefix: '/api' }, method: { exact: 'GET' }, headers: [{ name: 'x-a', value: { exact: '1' } }] },

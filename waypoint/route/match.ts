@@ -75,6 +75,8 @@ export function headerValue(req: RequestInfo, name: string): string | undefined 
       return req.method;
     case ':path':
       return req.query === '' ? req.path : `${req.path}?${req.query}`;
+    case ':scheme':
+      return 'http'; // inside the tunnel the app's protocol is plain HTTP (HTTP/2 requests carry their own :scheme)
     default:
       return undefined;
   }
@@ -106,6 +108,7 @@ function queryMatches(q: QueryMatch, params: Map<string, string>): boolean {
 /** All set fields of `m` match (AND). */
 export function matchesHttp(m: HttpMatch, req: RequestInfo): boolean {
   if (m.port !== undefined && m.port !== req.destination.port) return false;
+  if (m.source !== undefined && !sourceMatches(m.source, req)) return false;
   if (m.method !== undefined && !stringMatches(m.method, req.method)) return false;
   if (m.path !== undefined && !pathMatches(m.path, req.path)) return false;
   if (m.headers) for (const h of m.headers) if (!headerMatches(h, req)) return false;
@@ -113,6 +116,12 @@ export function matchesHttp(m: HttpMatch, req: RequestInfo): boolean {
     const params = parseQuery(req.query);
     for (const q of m.query) if (!queryMatches(q, params)) return false;
   }
+  return true;
+}
+
+function sourceMatches(s: NonNullable<HttpMatch['source']>, req: RequestInfo): boolean {
+  if (s.namespaces && !(req.source.namespace !== undefined && s.namespaces.includes(req.source.namespace))) return false;
+  if (s.workloads && !(req.source.workload !== undefined && s.workloads.includes(req.source.workload))) return false;
   return true;
 }
 

@@ -4,8 +4,12 @@
 // Attachment: HTTPRoute/GRPCRoute/TCPRoute through a `parentRefs` entry of kind Service (GAMMA; `port` or a
 // `sectionName` naming a service port limits it to that port); VirtualService through `spec.hosts` (short names
 // relative to its namespace; wildcards skipped). For one Service, Gateway API routes win over VirtualServices:
-// any HTTPRoute/GRPCRoute replaces the VirtualServices' `http` rules, any TCPRoute their `tcp` rules.
-// Order: Gateway API per precedence.ts; VirtualServices oldest first, rules in their order.
+// any producer HTTPRoute/GRPCRoute (one in the Service's namespace) replaces the VirtualServices' `http` rules, any
+// TCPRoute their `tcp` rules. A consumer HTTPRoute/GRPCRoute (another namespace) applies to its namespace's clients
+// only, before everything else (see #gatewayHttp); a consumer TCPRoute is taken as a producer one (TCP routes have
+// no client match).
+// Order: Gateway API per precedence.ts; VirtualServices oldest first, rules in their order. VirtualService
+// `sourceLabels` become the uids of the workloads carrying them.
 // Reference problems become `BackendNotFound` verdicts naming the field; the route stays: an unknown Service is
 // kept under the key it would have (the waypoint fails those requests), a subset no DestinationRule defines fails
 // with 503 at request time (Istio's "no healthy upstream"). Gateway API rules whose every backend is unknown answer
@@ -23,7 +27,7 @@ import { DestinationIndex, resolveHost } from './destinations.ts';
 import { parseDestinationRule } from './destination-rule.ts';
 import { parseGatewayRoute } from './gateway-api.ts';
 import {
-  type BackendSpec, type GatewayRouteSpec, type HttpRuleSpec, type MirrorSpec, type ObjectInfo, type RouteKind, type Target,
+  type BackendSpec, type GatewayRouteSpec, type HttpRuleSpec, type MatchSpec, type MirrorSpec, type ObjectInfo, type RouteKind, type Target,
   type VirtualServiceSpec, byAge, compact, objectInfo, sourceOf,
 } from './model.ts';
 import { comparePrecedence } from './precedence.ts';
@@ -121,9 +125,8 @@ class Compilation {
     const tcpAttached = attached.filter((a) => a.route.kind === 'TCPRoute');
     const vs = virtualServices.filter((v) => v.hosts.some((h) => resolveHost(h, v.namespace, this.#i.domainSuffix) === svc.hostname));
 
-    const http = httpAttached.length > 0
-      ? this.#gatewayHttp(httpAttached)
-      : vs.flatMap((v) => v.http.map((rule) => this.#httpRoute(v, rule, rule.matches)));
+    const vsHttp = (): HttpRoute[] => vs.flatMap((v) => v.http.map((rule) => this.#httpRoute(v, rule, rule.matches)));
+    const http = httpAttached.length > 0 ? this.#gatewayHttp(svc, httpAttached, vsHttp) : vsHttp();
     const tcp = tcpAttached.length > 0
       ? tcpAttached.map((a) => this.#tcpRoute(a.route, 0, a.port, a.route.tcp ?? []))
       : vs.flatMap((v) => v.tcp.flatMap((rule) => rule.ports.map((port) => this.#tcpRoute(v, rule.index, port, rule.backends))));
@@ -153,12 +156,34 @@ class Compilation {
     return out;
   }
 
-  #gatewayHttp(attached: Attachment[]): HttpRoute[] {
+  /**
+   * GAMMA: a route in the Service's namespace is a producer route, for every client; one in another namespace is a
+   * consumer route, for clients in that namespace only, and for them it replaces the producer routes (a request of
+   * theirs that no consumer route matches gets 404, as with any routes attached). Consumer routes come first, each
+   * match limited to its namespace's clients. Without producer routes, other clients get the VirtualServices'
+   * rules (`otherwise`), or without those the Service itself.
+   */
+  #gatewayHttp(svc: ServiceInfo, attached: Attachment[], otherwise: () => HttpRoute[]): HttpRoute[] {
+    const consumers = [...new Set(attached.map((a) => a.route.namespace).filter((ns) => ns !== svc.namespace))].sort();
+    const out: HttpRoute[] = [];
+    for (const ns of consumers) {
+      const source = { namespaces: [ns] };
+      out.push(...this.#precedenceOrdered(attached.filter((a) => a.route.namespace === ns), source));
+      out.push({ id: `consumer/${ns}#no-route`, source: { kind: 'Default', namespace: ns, name: '' }, matches: [{ source }], action: { kind: 'respond', status: 404 } });
+    }
+    const producer = attached.filter((a) => a.route.namespace === svc.namespace);
+    if (producer.length > 0) return [...out, ...this.#precedenceOrdered(producer)];
+    const rest = otherwise();
+    if (rest.length > 0) return [...out, ...rest];
+    return [...out, { id: 'default', source: { kind: 'Default', namespace: '', name: '' }, matches: [], action: { kind: 'forward', backends: [{ service: svc.key, weight: 1 }] } }];
+  }
+
+  #precedenceOrdered(attached: Attachment[], source?: HttpMatch['source']): HttpRoute[] {
     const entries: Array<{ route: GatewayRouteSpec; rule: HttpRuleSpec; match: HttpMatch; matchAll: boolean }> = [];
     for (const { route, port } of attached) {
       for (const rule of route.http) {
         const matches = rule.matches.length > 0 ? rule.matches : [{}];
-        for (const m of matches) entries.push({ route, rule, match: compact({ ...m, port }), matchAll: rule.matchAll });
+        for (const m of matches) entries.push({ route, rule, match: compact({ ...m, port, source }), matchAll: rule.matchAll });
       }
     }
     // `attached` is oldest first and rules/matches in list order, so a stable sort keeps the spec's tie-breaks.
@@ -166,7 +191,19 @@ class Compilation {
     return entries.map((e) => this.#httpRoute(e.route, e.rule, [e.match]));
   }
 
-  #httpRoute(obj: ObjectInfo, rule: HttpRuleSpec, matches: HttpMatch[]): HttpRoute {
+  /** VirtualService `sourceLabels` → the uids of the workloads carrying them (in `sourceNamespace` when given). */
+  #sourceResolved(m: MatchSpec): HttpMatch {
+    const { sourceLabels, ...match } = m;
+    if (!sourceLabels) return match;
+    const namespaces = match.source?.namespaces;
+    const workloads = this.#i.workloads
+      .filter((w) => (!namespaces || namespaces.includes(w.namespace)) && Object.entries(sourceLabels).every(([k, v]) => w.labels[k] === v))
+      .map((w) => w.uid)
+      .sort();
+    return { ...match, source: { ...match.source, workloads } };
+  }
+
+  #httpRoute(obj: ObjectInfo, rule: HttpRuleSpec, matches: MatchSpec[]): HttpRoute {
     let action: RouteAction;
     if (rule.action.kind === 'forward') {
       const resolved = rule.action.backends.map((b) => this.#backend(b, obj));
@@ -180,7 +217,7 @@ class Compilation {
     return compact({
       id: `${obj.kind}/${obj.namespace}/${obj.name}#${rule.index}`,
       source: sourceOf(obj),
-      matches,
+      matches: matches.map((m) => this.#sourceResolved(m)),
       action,
       requestHeaders: rule.requestHeaders,
       responseHeaders: rule.responseHeaders,

@@ -36,7 +36,6 @@ test('parentRefs: Service in group "" or core, namespace defaulting to the route
     ['sectionName and another port', [{ ...parent, sectionName: 'admin', port: 9080 }], 'default', 'none'],
     ['unknown sectionName', [{ ...parent, sectionName: 'nope' }], 'default', 'none'],
     ['two ports', [{ ...parent, port: 9080 }, { ...parent, port: 9443 }], 'default', [9080, 9443]],
-    ['explicit namespace from another one', [{ ...parent, namespace: 'default' }], 'shop', [undefined]],
     ['defaulted namespace elsewhere', [parent], 'shop', 'none'],
     ['a Gateway parent', [{ name: 'reviews' }], 'default', 'none'],
     ['another Service', [{ ...parent, name: 'reviews-v1' }], 'default', 'none'],
@@ -47,6 +46,27 @@ test('parentRefs: Service in group "" or core, namespace defaulting to the route
     if (ports === 'none') assert.deepEqual(http, [], name);
     else assert.deepEqual(http.map((r) => r.matches), ports.map((p) => [p === undefined ? { path: { pathPrefix: '/' } } : { path: { pathPrefix: '/' }, port: p }]), name);
   }
+});
+
+test('consumer routes (GAMMA): a route from another namespace is for its clients only, and replaces the producer routes for them', () => {
+  const toV1 = { backendRefs: [be('reviews-v1', { namespace: 'default' })] };
+  const consumer = obj('HTTPRoute', 'shop', 'c', { parentRefs: [{ ...parent, namespace: 'default' }], rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/api' } }], ...toV1 }] });
+  // The backend is in the producer's namespace: a cross-namespace reference like any other, so it needs a grant.
+  const grant = obj('ReferenceGrant', 'default', 'from-shop', { from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'shop' }], to: [{ group: '', kind: 'Service' }] });
+  const shop = { namespaces: ['shop'] };
+  const R = 'default/reviews.default.svc.cluster.local';
+  // Alone: shop's clients get its route, then 404; everyone else the Service itself.
+  assert.deepEqual(httpOf(consumer, grant).map((r) => [r.id, r.matches, r.action]), [
+    ['HTTPRoute/shop/c#0', [{ path: { pathPrefix: '/api' }, source: shop }], { kind: 'forward', backends: [{ service: 'default/reviews-v1.default.svc.cluster.local', port: 9080, weight: 1 }] }],
+    ['consumer/shop#no-route', [{ source: shop }], { kind: 'respond', status: 404 }],
+    ['default', [], { kind: 'forward', backends: [{ service: R, weight: 1 }] }],
+  ]);
+  // With a producer route: it follows, for everyone else.
+  const producer = route('HTTPRoute', { rules: [{ backendRefs: [be('reviews')] }] }, 'p');
+  assert.deepEqual(httpOf(producer, consumer, grant).map((r) => r.id), ['HTTPRoute/shop/c#0', 'consumer/shop#no-route', 'HTTPRoute/default/p#0']);
+  // With only a VirtualService for the Service: its rules serve the other clients.
+  const vs = obj('VirtualService', 'default', 'v', { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews' } }] }] });
+  assert.deepEqual(httpOf(consumer, vs, grant).map((r) => r.id), ['HTTPRoute/shop/c#0', 'consumer/shop#no-route', 'VirtualService/default/v#0']);
 });
 
 test('matches: defaults (PathPrefix /, Exact), trailing / ignored, first of duplicate names wins', () => {

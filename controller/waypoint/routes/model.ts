@@ -50,11 +50,17 @@ export type ActionSpec =
   | { kind: 'redirect'; redirect: Redirect }
   | { kind: 'respond'; status: number; body?: string };
 
+/**
+ * A match as parsed: the waypoint's HttpMatch, plus VirtualService `sourceLabels`, which compile.ts turns into the
+ * uids of the workloads carrying them (`source.workloads`).
+ */
+export type MatchSpec = HttpMatch & { sourceLabels?: Record<string, string> };
+
 export interface HttpRuleSpec {
   /** Index of the rule in its object (`spec.rules[i]`, `spec.http[i]`): the route id's suffix. */
   index: number;
   /** OR. Gateway API rules are split one match per compiled route for precedence sorting. */
-  matches: HttpMatch[];
+  matches: MatchSpec[];
   /** The rule had no matches (Gateway API: sorted after every rule that has one, as Istio does). */
   matchAll: boolean;
   action: ActionSpec;

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HttpRoute } from '../../../shared/waypoint/config.ts';
 import { compileRoutes } from './index.ts';
-import { inputs, obj, svc } from './testing.ts';
+import { inputs, obj, pod, svc } from './testing.ts';
 
 const reviews = svc('default', 'reviews');
 const ratings = svc('default', 'ratings');
@@ -64,6 +64,10 @@ test('matches: uri, headers, withoutHeaders, queryParams, method, port, ignoreUr
       [{ path: { regex: '(?i:/A\\.b)' } }, { path: { regex: '(?i:/api).*' } }]],
     ['match-level gateways: the mesh part kept', [{ uri: { prefix: '/a' }, gateways: ['ingress'] }, { uri: { prefix: '/b' }, gateways: ['mesh'] }, { uri: { prefix: '/c' } }],
       [{ path: { prefix: '/b' } }, { path: { prefix: '/c' } }]],
+    ['authority and scheme: pseudo-header matches', [{ authority: { prefix: 'reviews' }, scheme: { exact: 'http' } }],
+      [{ headers: [{ name: ':authority', value: { prefix: 'reviews' } }, { name: ':scheme', value: { exact: 'http' } }] }]],
+    ['sourceNamespace', [{ sourceNamespace: 'shop' }], [{ source: { namespaces: ['shop'] } }]],
+    ['sourceLabels: no pod carries them, so nobody matches', [{ sourceLabels: { app: 'nobody' } }], [{ source: { workloads: [] } }]],
     ['every match for other gateways: rule dropped, not a catch-all', [{ uri: { prefix: '/a' }, gateways: ['ingress'] }], 'dropped'],
   ];
   for (const [name, match, want] of cases) {
@@ -71,6 +75,18 @@ test('matches: uri, headers, withoutHeaders, queryParams, method, port, ignoreUr
     if (want === 'dropped') assert.deepEqual(http, [], name);
     else assert.deepEqual(http[0]?.matches, want, name);
   }
+});
+
+test('sourceLabels: the workloads carrying every label, within sourceNamespace when given', () => {
+  const workloads = [
+    pod('uid-a', 'default', { app: 'productpage', version: 'v1' }, []),
+    pod('uid-b', 'shop', { app: 'productpage', version: 'v2' }, []),
+    pod('uid-c', 'default', { app: 'ratings' }, []),
+  ];
+  const http = (match: object[]) => compileRoutes(inputs({ bound: [reviews], all, workloads, objects: [vsObj({ http: [{ match, route: [{ destination: { host: 'reviews' } }] }] })] })).services[0]!.http[0]!.matches;
+  assert.deepEqual(http([{ sourceLabels: { app: 'productpage' } }]), [{ source: { workloads: ['uid-a', 'uid-b'] } }], 'any namespace');
+  assert.deepEqual(http([{ sourceLabels: { app: 'productpage', version: 'v2' } }]), [{ source: { workloads: ['uid-b'] } }], 'every label');
+  assert.deepEqual(http([{ sourceLabels: { app: 'productpage' }, sourceNamespace: 'default' }]), [{ source: { namespaces: ['default'], workloads: ['uid-a'] } }], 'with sourceNamespace');
 });
 
 test('route destinations: one gets everything, several share by relative weight (unset = 0), headers per destination', () => {

@@ -8,12 +8,12 @@
 import type { Fault, HeaderMatch, HeaderOps, HttpMatch, PathMatch, QueryMatch, Redirect, RetryPolicy, Rewrite, StringMatch } from '../../../shared/waypoint/config.ts';
 import type { KubeObject } from '../verdict.ts';
 import {
-  type ActionSpec, type BackendSpec, type HttpRuleSpec, type MirrorSpec, type RefFields, type Target, type TcpRuleSpec,
+  type ActionSpec, type BackendSpec, type HttpRuleSpec, type MatchSpec, type MirrorSpec, type RefFields, type Target, type TcpRuleSpec,
   type VirtualServiceSpec, compact, meshDefaultRetry, objectInfo,
 } from './model.ts';
 import {
   type Obj, escapeRegex, invalid, istioDurationMs, normRegex, optBool, optEnum, optInt, optIstioDurationMs, optObj, optStr,
-  readAnyStr, readHeaderName, readInt, readList, readObj, readPercent, readRegex, readStr, unsupported,
+  readAnyStr, readHeaderName, readInt, readList, readObj, readPercent, readRegex, readStr, readStringMap, unsupported,
 } from './spec.ts';
 
 /** gRPC status names (grpc/doc/statuscodes.md); Istio takes `grpcStatus` by name only ("UNAVAILABLE", not "14"). */
@@ -103,7 +103,7 @@ function readHttpRule(r: unknown, index: number, namespace: string, vsMesh: bool
   return spec;
 }
 
-function readMatch(v: unknown, f: string, vsMesh: boolean): { match: HttpMatch; mesh: boolean } {
+function readMatch(v: unknown, f: string, vsMesh: boolean): { match: MatchSpec; mesh: boolean } {
   const m = readObj(v, f);
   const mesh = matchMesh(m, f, vsMesh);
   const ignoreCase = optBool(m.ignoreUriCase, `${f}.ignoreUriCase`) ?? false;
@@ -133,12 +133,23 @@ function readMatch(v: unknown, f: string, vsMesh: boolean): { match: HttpMatch; 
   for (const [name, sm] of Object.entries(optObj(m.queryParams, `${f}.queryParams`) ?? {})) {
     query.push(compact({ name, value: readStringMatch(sm, `${f}.queryParams.${name}`) }));
   }
+  // authority and scheme are Envoy header matches on the pseudo-headers (Host for HTTP/1.1; `http` inside the mesh).
+  for (const [key, name] of [['authority', ':authority'], ['scheme', ':scheme']] as const) {
+    const value = readStringMatch(m[key], `${f}.${key}`);
+    if (value) headers.push({ name, value });
+  }
   const method = readStringMatch(m.method, `${f}.method`);
   const port = optInt(m.port, `${f}.port`, 1, 65535);
-  if (mesh) refuseUnsupported(m, f, ['authority', 'scheme', 'sourceLabels', 'sourceNamespace']);
+  // The client: its namespace (from its SPIFFE id) and, for sourceLabels, the workloads carrying the labels.
+  const sourceNamespace = optStr(m.sourceNamespace, `${f}.sourceNamespace`);
+  const sourceLabels = present(m.sourceLabels) ? readStringMap(m.sourceLabels, `${f}.sourceLabels`) : undefined;
   return {
     mesh,
-    match: compact({ path, headers: headers.length > 0 ? headers : undefined, query: query.length > 0 ? query : undefined, method, port }),
+    match: compact({
+      path, headers: headers.length > 0 ? headers : undefined, query: query.length > 0 ? query : undefined, method, port,
+      source: sourceNamespace === undefined ? undefined : { namespaces: [sourceNamespace] },
+      sourceLabels: sourceLabels && Object.keys(sourceLabels).length > 0 ? sourceLabels : undefined,
+    }),
   };
 }
 
