@@ -97,31 +97,33 @@ function b3Sampled(s: string | undefined): boolean | undefined {
   return v === '1' || v === 'd' || v === 'true';
 }
 
-/** `n` random bytes from `rand`, calling it again while it returns short buffers. */
+/** `n` random bytes from `rand`, calling it again while it returns short buffers (read-only: may be `rand`'s own). */
 function take(rand: () => Buffer, n: number): Buffer {
-  const parts: Buffer[] = [];
-  let have = 0;
+  const first = rand();
+  if (first.length >= n) return first;
+  const parts: Buffer[] = [first];
+  let have = first.length;
   while (have < n) {
     const b = rand();
     if (b.length === 0) throw new Error('trace random source returned no bytes');
     parts.push(b);
     have += b.length;
   }
-  return Buffer.concat(parts).subarray(0, n);
+  return Buffer.concat(parts);
 }
 
 function newId(rand: () => Buffer, bytes: number): string {
-  const b = Buffer.from(take(rand, bytes));
-  if (b.every((x) => x === 0)) b[bytes - 1] = 1; // all-zero ids are invalid in both W3C and B3
-  return b.toString('hex');
+  const b = take(rand, bytes);
+  const hex = b.toString('hex', 0, bytes);
+  for (let i = 0; i < bytes; i++) if (b[i] !== 0) return hex;
+  return `${hex.slice(0, -2)}01`; // all-zero ids are invalid in both W3C and B3
 }
 
+/** A random (version 4, RFC 4122 variant) UUID, its version and variant bits set in the hex. */
 function uuidV4(rand: () => Buffer): string {
-  const b = Buffer.from(take(rand, 16));
-  b[6] = (b[6]! & 0x0f) | 0x40;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  const h = take(rand, 16).toString('hex', 0, 16);
+  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20)}`;
 }
 
 /**
