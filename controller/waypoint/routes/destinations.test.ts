@@ -24,7 +24,10 @@ test('host: short names relative to the rule namespace; only bound or referenced
     ['FQDN', [dr({ host: 'reviews.default.svc.cluster.local' })], [reviews.key]],
     ['short name in another namespace names another service', [dr({ host: 'reviews' }, 'd', undefined, 'shop')], []],
     ['FQDN from another namespace', [dr({ host: 'reviews.default.svc.cluster.local' }, 'd', undefined, 'shop')], [reviews.key]],
-    ['wildcard hosts are skipped', [dr({ host: '*.default.svc.cluster.local' })], []],
+    ['wildcard host covering the service', [dr({ host: '*.default.svc.cluster.local' })], [reviews.key]],
+    ['wildcard host for another namespace', [dr({ host: '*.shop.svc.cluster.local' })], []],
+    ['* covers everything', [dr({ host: '*' })], [reviews.key]],
+    ['a * not in the first label names nothing', [dr({ host: 'reviews.*.svc.cluster.local' })], []],
     ['rules for selected client workloads are skipped', [dr({ host: 'reviews', workloadSelector: { matchLabels: { app: 'productpage' } } })], []],
     ['unreferenced service', [dr({ host: 'ratings' })], []],
     ['unknown host', [dr({ host: 'nosuch' })], []],
@@ -33,6 +36,19 @@ test('host: short names relative to the rule namespace; only bound or referenced
   // A route forwarding to ratings makes its rule apply although ratings is not bound.
   const vs = obj('VirtualService', 'default', 'v', { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'ratings' } }] }] });
   assert.deepEqual(destinations([dr({ host: 'ratings' }), vs]).map((d) => [d.service, d.source]), [[ratings.key, { kind: 'DestinationRule', namespace: 'default', name: 'd' }]]);
+});
+
+test('host precedence: the exact host, else the most specific wildcard', () => {
+  const rule = (host: string, name: string, created: string) => dr({ host, trafficPolicy: { loadBalancer: { simple: 'RANDOM' } } }, name, created);
+  const sourceOf = (objects: ReturnType<typeof dr>[]) => destinations(objects)[0]?.source.name;
+  const star = rule('*', 'star', '2024-01-01T00:00:00Z');
+  const svcDomain = rule('*.svc.cluster.local', 'svc', '2024-01-02T00:00:00Z');
+  const nsDomain = rule('*.default.svc.cluster.local', 'ns', '2024-01-03T00:00:00Z');
+  const exact = rule('reviews', 'exact', '2024-01-04T00:00:00Z');
+  assert.equal(sourceOf([star, svcDomain, nsDomain, exact]), 'exact');
+  assert.equal(sourceOf([star, svcDomain, nsDomain]), 'ns');
+  assert.equal(sourceOf([star, svcDomain]), 'svc');
+  assert.equal(sourceOf([star]), 'star');
 });
 
 test('loadBalancer: simple names mapped, consistent hash keys', () => {

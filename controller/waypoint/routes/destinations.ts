@@ -1,6 +1,8 @@
 // Owns which DestinationRule applies to a service and the DestinationPolicy compiled from it. Rules are keyed by
 // their host read as Istio reads it (a name without dots is `<name>.<rule namespace>.svc.<suffix>`; anything else
-// is already fully qualified; wildcard hosts are not supported and skipped). When several rules name one host, the
+// is already fully qualified). A rule for the exact hostname wins; else the most specific wildcard host that covers
+// it (`*.demo.svc.cluster.local` before `*.svc.cluster.local` before `*`), as Istio picks the most specific
+// DestinationRule host. When several rules name one host, the
 // rules in the service's own namespace win (else those in the namespace of the oldest rule), and among them Istio's
 // merge applies: the oldest rule's traffic policy (with its port-level settings), subsets from all of them, the
 // first definition of a subset name winning. Subsets resolve to the uids of the workloads backing the service whose
@@ -26,6 +28,8 @@ interface MergedRule {
 export class DestinationIndex {
   /** Rules by the FQDN they name, oldest first. */
   readonly #byHost = new Map<string, DestinationRuleSpec[]>();
+  /** Wildcard hosts (`*` or `*.<suffix>`), longest first: the first that covers a hostname is the most specific. */
+  readonly #wildcards: string[] = [];
   /** Merged rule per service key (memo; undefined = no rule). */
   readonly #merged = new Map<string, MergedRule | undefined>();
   readonly #workloads: WorkloadInfo[];
@@ -35,14 +39,17 @@ export class DestinationIndex {
     for (const r of [...rules].sort(byAge)) {
       if (r.selective) continue;
       const host = resolveHost(r.host, r.namespace, domainSuffix);
-      if (host.includes('*')) continue;
+      if (host.includes('*') && !isWildcardHost(host)) continue; // `*` elsewhere than a leading label names nothing
+      if (isWildcardHost(host) && !this.#byHost.has(host)) this.#wildcards.push(host);
       this.#byHost.set(host, [...(this.#byHost.get(host) ?? []), r]);
     }
+    this.#wildcards.sort((a, b) => b.length - a.length);
   }
 
   #rule(svc: ServiceInfo): MergedRule | undefined {
     if (this.#merged.has(svc.key)) return this.#merged.get(svc.key);
-    const candidates = this.#byHost.get(svc.hostname) ?? [];
+    const wildcard = this.#byHost.has(svc.hostname) ? undefined : this.#wildcards.find((w) => w === '*' || svc.hostname.endsWith(w.slice(1)));
+    const candidates = this.#byHost.get(wildcard ?? svc.hostname) ?? [];
     let merged: MergedRule | undefined;
     if (candidates.length > 0) {
       const ns = candidates.some((r) => r.namespace === svc.namespace) ? svc.namespace : candidates[0]!.namespace;
@@ -80,4 +87,9 @@ export class DestinationIndex {
       subsets,
     });
   }
+}
+
+/** `*` or `*.<domain>`: Istio's wildcard host forms. */
+function isWildcardHost(host: string): boolean {
+  return host === '*' || (host.startsWith('*.') && !host.slice(2).includes('*'));
 }
