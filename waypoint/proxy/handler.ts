@@ -2,7 +2,9 @@
 // authorization (403 `RBAC: access denied`) → route match (404) → local rate limit (429 + Retry-After) → fault
 // injection (delay, abort) → the route's action: redirect, direct response, or forward with header rules, rewrite,
 // mirrors, retries and timeouts to an endpoint chosen by the destination's load balancer, circuit breaker and
-// outlier detector. Every request ends with Istio's request metrics and one access-log record.
+// outlier detector. An HTTP/1.1 Upgrade (WebSocket) takes the same way up to the endpoint, then goes over a connection
+// of its own without retries or mirrors (upgrade.ts). Every request ends with Istio's request metrics and one
+// access-log record.
 import type http from 'node:http';
 import type http2 from 'node:http2';
 import { PassThrough, Readable } from 'node:stream';
@@ -26,9 +28,10 @@ import { UpstreamError } from '../upstream/errors.ts';
 import type { UpstreamProtocol } from '../upstream/types.ts';
 import type { ProxyContext } from './context.ts';
 import { resolveCluster, workloadCluster, type Cluster, type ResolvedEndpoint } from './endpoints.ts';
-import { ClusterStates } from './clusters.ts';
+import { ClusterStates, type ClusterState } from './clusters.ts';
 import type { Tunnel } from './tunnel.ts';
 import { connectUpstream } from './upstream-connect.ts';
+import { isUpgrade, requestUpgrade, switchProtocols, upgradeHeaders, UpgradeError } from './upgrade.ts';
 
 type Req = http.IncomingMessage | http2.Http2ServerRequest;
 type Res = http.ServerResponse | http2.Http2ServerResponse;
@@ -161,6 +164,34 @@ export function createRequestHandler(ctx: ProxyContext, registry: Registry, acce
     res.end(b);
   }
 
+  /** The local answer when no upstream response head came, per why (Envoy's details, status and flag). */
+  function noResponse(res: Res, out: Outcome, grpc: boolean, why: 'route-timeout' | 'no-endpoint' | 'overflow' | TryOutcome['kind'] | undefined): void {
+    if (why === 'route-timeout') {
+      out.details = 'upstream_response_timeout';
+      return localReply(res, out, grpc, 504, 'upstream request timeout', RESPONSE_FLAGS.UPSTREAM_REQUEST_TIMEOUT);
+    }
+    if (why === 'no-endpoint') {
+      out.details = 'no_healthy_upstream';
+      return localReply(res, out, grpc, 503, 'no healthy upstream', RESPONSE_FLAGS.NO_HEALTHY_UPSTREAM);
+    }
+    if (why === 'overflow') {
+      out.details = 'upstream_overflow';
+      return localReply(res, out, grpc, overflowReply.status, overflowReply.body, RESPONSE_FLAGS.UPSTREAM_OVERFLOW, { ...overflowReply.headers });
+    }
+    out.details = why === 'timeout' ? 'upstream_per_try_timeout' : 'upstream_reset_before_response_started';
+    return localReply(res, out, grpc, why === 'timeout' ? 504 : 503,
+      why === 'timeout' ? 'upstream request timeout' : `upstream connect error or disconnect/reset before headers. reset reason: ${why === 'connect-failure' ? 'connection failure' : 'remote reset'}`,
+      why === 'timeout' ? RESPONSE_FLAGS.UPSTREAM_REQUEST_TIMEOUT : why === 'connect-failure' ? RESPONSE_FLAGS.UPSTREAM_CONNECTION_FAILURE : RESPONSE_FLAGS.UPSTREAM_REMOTE_RESET);
+  }
+
+  /** The cluster's load balancer over its healthy endpoints, preferring one not `tried` yet when there is one. */
+  function pickEndpoint(state: ClusterState, endpoints: ResolvedEndpoint[], tried: ReadonlySet<string>, hashKey: string | undefined): ResolvedEndpoint | undefined {
+    const healthy = state.outlier ? state.outlier.healthy(endpoints) : endpoints;
+    // Envoy's default retry host predicate is off; we still prefer an endpoint not tried yet when there is one.
+    const candidates = healthy.filter((e) => !tried.has(e.id));
+    return state.balancer.pick(candidates.length ? candidates : healthy, { ...(hashKey ? { hashKey } : {}), rand: Math.random(), active: (id) => upstreams.active(id) }) as ResolvedEndpoint | undefined;
+  }
+
   async function serve(req: Req, res: Res, t: Tunnel, out: Outcome, info: RequestInfo): Promise<void> {
     const cfg = ctx.store.config;
     const grpc = info.grpc;
@@ -270,8 +301,12 @@ export function createRequestHandler(ctx: ProxyContext, registry: Registry, acce
     headers.host = authority;
     if (grpc) headers.te = 'trailers';
 
-    const body = requestBody(req);
     const hash = hashKeyFor(cluster.policy.loadBalancer, { headers: req.headers, sourceIp: info.source.ip, query: info.query });
+    if (isUpgrade(req)) {
+      Object.assign(headers, upgradeHeaders(req.headers));
+      return upgrade(res as http.ServerResponse, out, route, backend, state, cluster.endpoints, hash, { method: info.method, path, headers });
+    }
+    const body = requestBody(req);
     for (const m of route.mirrors ?? []) {
       if (Math.random() * 100 >= m.percent) continue;
       const copy = { method: info.method, path, headers: { ...headers, host: shadowHost(authority) } };
@@ -294,21 +329,12 @@ export function createRequestHandler(ctx: ProxyContext, registry: Registry, acce
     let replayed: Readable | null = null;
     try {
       for (;;) {
-        const healthy = state.outlier ? state.outlier.healthy(cluster.endpoints) : cluster.endpoints;
-        // Envoy's default retry host predicate is off; we still prefer an endpoint not tried yet when there is one.
-        const candidates = healthy.filter((e) => !tried.has(e.id));
-        const ep = state.balancer.pick(candidates.length ? candidates : healthy, { ...(hash.key ? { hashKey: hash.key } : {}), rand: Math.random(), active: (id) => upstreams.active(id) }) as ResolvedEndpoint | undefined;
-        if (!ep) {
-          out.details = 'no_healthy_upstream';
-          return localReply(res, out, grpc, 503, 'no healthy upstream', RESPONSE_FLAGS.NO_HEALTHY_UPSTREAM);
-        }
+        const ep = pickEndpoint(state, cluster.endpoints, tried, hash.key);
+        if (!ep) return noResponse(res, out, grpc, 'no-endpoint');
         tried.add(ep.id);
         out.endpoint = ep;
         const admission = await state.breaker.admit(ep.id, protocol, overall);
-        if (!admission.ok) {
-          out.details = 'upstream_overflow';
-          return localReply(res, out, grpc, overflowReply.status, overflowReply.body, RESPONSE_FLAGS.UPSTREAM_OVERFLOW, { ...overflowReply.headers });
-        }
+        if (!admission.ok) return noResponse(res, out, grpc, 'overflow');
         releaseSlot = admission.release;
         const sent = performance.now();
         const pool = cluster.policy.connectionPool;
@@ -330,10 +356,9 @@ export function createRequestHandler(ctx: ProxyContext, registry: Registry, acce
           const kind = err instanceof UpstreamError ? err.kind : 'reset';
           out.failure = errorMessage(err);
           if (overall?.aborted) {
-            out.details = 'upstream_response_timeout';
             releaseSlot();
             releaseSlot = undefined;
-            return localReply(res, out, grpc, 504, 'upstream request timeout', RESPONSE_FLAGS.UPSTREAM_REQUEST_TIMEOUT);
+            return noResponse(res, out, grpc, 'route-timeout');
           }
           lastOutcome = kind === 'connect-failure' ? { kind: 'connect-failure' } : kind === 'refused-stream' ? { kind: 'refused-stream' } : kind === 'timeout' ? { kind: 'timeout' } : { kind: 'reset' };
           state.outlier?.report(ep.id, kind === 'connect-failure' ? 'connect-failure' : kind === 'timeout' ? 'timeout' : 'reset');
@@ -362,13 +387,7 @@ export function createRequestHandler(ctx: ProxyContext, registry: Registry, acce
         break;
       }
       out.requestBytes = body.bytes();
-      if (!response) {
-        const o = lastOutcome?.kind;
-        out.details = o === 'timeout' ? 'upstream_per_try_timeout' : 'upstream_reset_before_response_started';
-        return localReply(res, out, grpc, o === 'timeout' ? 504 : 503,
-          o === 'timeout' ? 'upstream request timeout' : `upstream connect error or disconnect/reset before headers. reset reason: ${o === 'connect-failure' ? 'connection failure' : 'remote reset'}`,
-          o === 'timeout' ? RESPONSE_FLAGS.UPSTREAM_REQUEST_TIMEOUT : o === 'connect-failure' ? RESPONSE_FLAGS.UPSTREAM_CONNECTION_FAILURE : RESPONSE_FLAGS.UPSTREAM_REMOTE_RESET);
-      }
+      if (!response) return noResponse(res, out, grpc, lastOutcome?.kind);
       await relay(res, response, out, route, backend, hash.setCookie);
     } finally {
       releaseRetry?.();
@@ -376,15 +395,70 @@ export function createRequestHandler(ctx: ProxyContext, registry: Registry, acce
     }
   }
 
-  async function relay(res: Res, up: UpstreamResponse, out: Outcome, route: HttpRoute, backend: WeightedBackend | undefined, setCookie: string | undefined): Promise<void> {
-    out.status = up.status;
-    out.details = 'via_upstream';
+  /**
+   * An upgrade request to one endpoint of the cluster over a fresh connection: no retries, mirrors or per-try timeouts;
+   * the route timeout bounds only the wait for the answer's head (Envoy's rule). The circuit breaker counts the
+   * upgraded connection as a request in flight until it closes.
+   */
+  async function upgrade(
+    res: http.ServerResponse, out: Outcome, route: HttpRoute, backend: WeightedBackend | undefined, state: ClusterState, endpoints: ResolvedEndpoint[],
+    hash: { key?: string; setCookie?: string }, r: { method: string; path: string; headers: Record<string, string | string[] | undefined> },
+  ): Promise<void> {
+    const ep = pickEndpoint(state, endpoints, new Set(), hash.key);
+    if (!ep) return noResponse(res, out, false, 'no-endpoint');
+    out.endpoint = ep;
+    const overall = route.timeoutMs ? AbortSignal.timeout(route.timeoutMs) : undefined;
+    const admission = await state.breaker.admit(ep.id, 'http1', overall);
+    if (!admission.ok) return noResponse(res, out, false, 'overflow');
+    try {
+      const sent = performance.now();
+      let conn;
+      try {
+        conn = await connectUpstream(ctx, { workload: ep.workload, ip: ep.ip, port: ep.port }, ctx.podIp, overall);
+      } catch (err) {
+        out.failure = errorMessage(err);
+        state.outlier?.report(ep.id, 'connect-failure');
+        return noResponse(res, out, false, overall?.aborted ? 'route-timeout' : 'connect-failure');
+      }
+      let answer;
+      try {
+        answer = await requestUpgrade(conn, { ...r, ...(overall ? { signal: overall } : {}) });
+      } catch (err) {
+        out.failure = errorMessage(err);
+        const timedOut = err instanceof UpgradeError && err.timedOut;
+        state.outlier?.report(ep.id, timedOut ? 'timeout' : 'reset');
+        return noResponse(res, out, false, timedOut ? 'route-timeout' : 'reset');
+      }
+      out.upstreamMs = performance.now() - sent;
+      state.outlier?.report(ep.id, answer.switched ? answer.status : answer.response.status);
+      if (!answer.switched) return await relay(res, answer.response, out, route, backend, hash.setCookie);
+      out.status = answer.status;
+      out.details = 'via_upstream';
+      const headers = { ...responseHeaders(answer.headers, out, route, backend, hash.setCookie), ...upgradeHeaders(answer.headers) };
+      const moved = await switchProtocols(res, answer, headers);
+      out.requestBytes = moved.requestBytes;
+      out.responseBytes = moved.responseBytes;
+      if (moved.failure) out.failure = moved.failure;
+    } finally {
+      admission.release();
+    }
+  }
+
+  /** The upstream's response headers as the client gets them: hop-by-hop dropped, the backend's and route's rules. */
+  function responseHeaders(upHeaders: Record<string, string | string[] | undefined>, out: Outcome, route: HttpRoute, backend: WeightedBackend | undefined, setCookie: string | undefined): Record<string, string | string[] | undefined> {
     let headers: Record<string, string | string[] | undefined> = {};
-    for (const [k, v] of Object.entries(up.headers)) if (!HOP.has(k) && !k.startsWith(':')) headers[k] = v;
+    for (const [k, v] of Object.entries(upHeaders)) if (!HOP.has(k) && !k.startsWith(':')) headers[k] = v;
     headers = applyHeaderOps(headers, backend?.responseHeaders);
     headers = applyHeaderOps(headers, route.responseHeaders);
     if (setCookie) headers['set-cookie'] = setCookie;
     if (out.upstreamMs !== undefined) headers['x-envoy-upstream-service-time'] = String(Math.round(out.upstreamMs));
+    return headers;
+  }
+
+  async function relay(res: Res, up: UpstreamResponse, out: Outcome, route: HttpRoute, backend: WeightedBackend | undefined, setCookie: string | undefined): Promise<void> {
+    out.status = up.status;
+    out.details = 'via_upstream';
+    const headers = responseHeaders(up.headers, out, route, backend, setCookie);
     const gs = up.headers['grpc-status'];
     if (gs !== undefined) out.grpcStatus = Number(gs);
     (res as http.ServerResponse).writeHead(up.status, headers as http.OutgoingHttpHeaders);

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Registry } from 'prom-client';
-import { silent } from '../../shared/log.ts';
+import { silent, type Logger } from '../../shared/log.ts';
 import { testPki } from '../../shared/testing/certs.ts';
 import { defaultSocketFactory } from '../../shared/socket/index.ts';
 import { HbonePool, createHboneServer, respondConnect, rejectConnect, splice } from '../../shared/hbone/index.ts';
@@ -63,16 +63,18 @@ export interface Bed {
  * `hbone`: the endpoints are in the mesh, as in a cluster: each app's address gets a stand-in for its ztunnel (an
  * HBONE server on <ip>:15008 with the `reviews` identity that checks the peer is the waypoint and splices to the app).
  * `app`: replace an app's HTTP server (e.g. with a gRPC one) — it receives the address to listen on.
+ * `firstIp`: the apps live on 127.0.0.<firstIp>, <firstIp + 1> … (default 2), so beds with `hbone` in different test
+ * files do not both want <ip>:15008. `accessLog`: where the access-log records go (default: nowhere).
  */
 export async function startBed(
   appVersions: Array<{ version: string; handler?: Parameters<typeof startApp>[2] }>,
-  o: { hbone?: boolean } = {},
+  o: { hbone?: boolean; firstIp?: number; accessLog?: Logger } = {},
 ): Promise<Bed> {
   const pki = testPki();
   const wpCert = pki.issue({ ns: 'demo', sa: 'waypoint' });
   const clientCert = pki.issue({ ns: 'demo', sa: 'client' });
   const apps: App[] = [];
-  for (const [i, a] of appVersions.entries()) apps.push(await startApp(`127.0.0.${i + 2}`, a.version, a.handler));
+  for (const [i, a] of appVersions.entries()) apps.push(await startApp(`127.0.0.${i + (o.firstIp ?? 2)}`, a.version, a.handler));
   const ztunnels: net.Server[] = [];
   if (o.hbone) {
     const cert = pki.issue({ ns: 'demo', sa: 'reviews' });
@@ -113,7 +115,7 @@ export async function startBed(
     pool, factory, log: silent,
   };
   const registry = new Registry();
-  const handler = createRequestHandler(ctx, registry, silent);
+  const handler = createRequestHandler(ctx, registry, o.accessLog ?? silent);
   const tcp = createTcpProxy(ctx, registry, silent);
   const servers = createHttpServers((req, res) => handler.handle(req, res, servers.tunnelOf(req)));
   const hbone = createHboneServer({

@@ -1,6 +1,7 @@
 // One accepted HBONE CONNECT: who sent it (the client's identity from its certificate, its IP from `Forwarded`),
 // what it is for (the Service whose VIP it names, or the pod it names), and how its bytes are read (the Service port's
 // protocol, else sniffed). HTTP tunnels are fed to the HTTP/1.1 or HTTP/2 server as connections; TCP is spliced on.
+// An HTTP/1.1 Upgrade request (WebSocket; never h2c) reaches the same handler with a response on its raw socket.
 import http from 'node:http';
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
@@ -11,6 +12,7 @@ import type { PortProtocol, ServiceListener } from '../../shared/waypoint/config
 import type { RequestSource } from '../types.ts';
 import type { ProxyContext } from './context.ts';
 import { declared, sniff, type Detected } from './sniff.ts';
+import { adoptUpgrade, wantsUpgrade } from './upgrade.ts';
 
 export interface Tunnel {
   source: RequestSource;
@@ -42,7 +44,10 @@ export interface HttpServers {
    * that is idle only between two requests would race its client's next request; closeIdle() is for later.
    */
   drain(): void;
-  /** End (FIN) the HTTP/1.1 connections with no request in flight and none answered or opened in minIdleMs (1 s). */
+  /**
+   * End (FIN) the HTTP/1.1 connections with no request in flight and none answered or opened in minIdleMs (1 s).
+   * A connection that switched protocols (WebSocket) is never idle: only closeAll ends it.
+   */
   closeIdle(minIdleMs?: number): void;
   /** Destroy every connection the servers were fed (the end of a drain). */
   closeAll(): void;
@@ -56,10 +61,12 @@ export function createHttpServers(handler: Handler): HttpServers & { feed(stream
   const sessions = new Set<http2.ServerHttp2Session>();
   // HTTP/1.1 connections and their requests in flight. Node's closeIdleConnections/closeAllConnections track only
   // connections a server accepted while listening, and these servers never listen: they would do nothing.
-  const h1Conns = new Map<Duplex, { inFlight: Set<http.ServerResponse>; lastActive: number }>();
+  const h1Conns = new Map<Duplex, { inFlight: Set<http.ServerResponse>; lastActive: number; upgraded?: boolean }>();
   let pending: Tunnel | undefined;
   let draining = false;
-  const h1 = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => {
+  // Node emits 'upgrade' (instead of 'request') only when shouldUpgradeCallback says so: an h2c upgrade, or one
+  // without `Connection: upgrade`, stays an ordinary request.
+  const h1 = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0, shouldUpgradeCallback: (req) => wantsUpgrade(req.headers) }, (req, res) => {
     const conn = req.socket as Duplex;
     const c = h1Conns.get(conn);
     if (c) {
@@ -77,6 +84,12 @@ export function createHttpServers(handler: Handler): HttpServers & { feed(stream
   // A client that half-closes after its request (ztunnel passes a shutdown on) must still get its answer; Node's
   // default aborts in-flight requests when the connection's read side ends.
   (h1 as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  // The server let go of the socket: from here on the connection is the upgrade's (busy until it closes).
+  h1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const c = h1Conns.get(socket);
+    if (c) c.upgraded = true;
+    handler(req, adoptUpgrade(req, socket, head));
+  });
   const h2 = http2.createServer({ settings: { maxConcurrentStreams: 1000, initialWindowSize: 4 << 20 } }, handler);
   // 'session' fires synchronously inside emit('connection'), so `pending` is the tunnel being fed.
   h2.on('session', (s) => {
@@ -97,7 +110,7 @@ export function createHttpServers(handler: Handler): HttpServers & { feed(stream
       // "Idle" needs time: a connection fed a moment ago has no request in flight only because its first request
       // is still on the way.
       const now = performance.now();
-      for (const [conn, c] of h1Conns) if (c.inFlight.size === 0 && now - c.lastActive >= minIdleMs) conn.end();
+      for (const [conn, c] of h1Conns) if (!c.upgraded && c.inFlight.size === 0 && now - c.lastActive >= minIdleMs) conn.end();
     },
     closeAll() {
       for (const conn of h1Conns.keys()) conn.destroy();
