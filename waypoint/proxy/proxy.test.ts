@@ -54,6 +54,21 @@ test('waypoint on loopback: routing, policy, faults, retries, tcp, metrics', { t
     assert.match(String(last.headers.traceparent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
   });
 
+  await t.test('source matches: the client namespace (SPIFFE id) and workload (by address)', async () => {
+    const fromDemo = route('src#0', { matches: [{ source: { namespaces: ['demo'], workloads: ['Kubernetes//Pod/demo/client'] } }], action: { kind: 'forward', backends: [{ service: SVC, subset: 'v2', weight: 100 }] } });
+    const rest = route('src#1', { action: { kind: 'forward', backends: [{ service: SVC, subset: 'v1', weight: 100 }] } });
+    bed.configure({ destinations: subsets([v1.uid, v2.uid]), services: [{ service: SVC, ports: [{ port: 80, protocol: 'HTTP' }], tcp: [], http: [fromDemo, rest] }] });
+    assert.equal((await bed.request({})).body, 'v1', 'the client address is no workload in the state yet');
+    // The client (Forwarded: for=10.244.1.5) becomes a known workload.
+    const client = { uid: 'Kubernetes//Pod/demo/client', name: 'client', namespace: 'demo', addresses: [Uint8Array.from([10, 244, 1, 5])], serviceAccount: 'client', status: 'HEALTHY' as const };
+    bed.ctx.state.applyAddresses([{ name: client.uid, address: { workload: client }, version: 'c1' }], []);
+    assert.equal((await bed.request({})).body, 'v2', 'namespace demo and the workload both match');
+    bed.configure({ destinations: subsets([v1.uid, v2.uid]), services: [{ service: SVC, ports: [{ port: 80, protocol: 'HTTP' }], tcp: [], http: [
+      route('src#0', { ...fromDemo, matches: [{ source: { namespaces: ['shop'] } }] }), rest,
+    ] }] });
+    assert.equal((await bed.request({})).body, 'v1', 'another namespace');
+  });
+
   await t.test('weights split traffic', async () => {
     bed.configure({
       destinations: subsets([v1.uid, v2.uid]),

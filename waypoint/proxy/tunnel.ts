@@ -180,11 +180,14 @@ export function acceptTunnel(ctx: ProxyContext, h: TunnelHandlers) {
     const listener = serviceKey ? ctx.store.listener(serviceKey) : undefined;
     const protocol: PortProtocol = listener?.ports.find((p) => p.port === port)?.protocol ?? 'AUTO';
     const remoteIp = unmapped(info.remoteAddress);
+    const srcIp = forwardedFor(info.headers.forwarded) ?? remoteIp;
+    const srcWorkload = ctx.state.workloadByIp(srcIp as never); // for routes matching the client's workload
     const source: RequestSource = {
       principal: info.peerIdentity,
       ...(parseSpiffeId(info.peerIdentity) ? { namespace: parseSpiffeId(info.peerIdentity)!.sa.namespace } : {}),
-      ip: forwardedFor(info.headers.forwarded) ?? remoteIp,
+      ip: srcIp,
       remoteIp,
+      ...(srcWorkload ? { workload: srcWorkload.uid } : {}),
     };
     respondConnect(stream);
     const known = declared(protocol);
