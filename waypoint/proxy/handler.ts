@@ -275,6 +275,9 @@ export function createRequestHandler(ctx: ProxyContext, registry: Registry, acce
     if ('code' in cluster) {
       out.details = cluster.code === 'NO_SERVICE' || cluster.code === 'NO_SUBSET' ? 'cluster_not_found' : 'no_healthy_upstream';
       out.failure = cluster.message;
+      // Gateway API: a request sent to an invalid backendRef (unknown, or not permitted by a ReferenceGrant) "MUST
+      // receive a 500"; Istio's own routes fail such a request as an unreachable upstream (503).
+      if (cluster.code === 'NO_SERVICE' && route.source.kind === 'HTTPRoute') return localReply(res, out, grpc, 500, 'invalid backend', RESPONSE_FLAGS.NO_CLUSTER_FOUND);
       return localReply(res, out, grpc, cluster.code === 'NO_BACKEND' ? 500 : 503, 'no healthy upstream', cluster.code === 'NO_BACKEND' ? undefined : RESPONSE_FLAGS.NO_HEALTHY_UPSTREAM);
     }
     out.cluster = cluster.name;

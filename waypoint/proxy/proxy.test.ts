@@ -69,6 +69,23 @@ test('waypoint on loopback: routing, policy, faults, retries, tcp, metrics', { t
     assert.equal((await bed.request({})).body, 'v1', 'another namespace');
   });
 
+  await t.test('an HTTPRoute share to an invalid backend gets 500 (Gateway API); a VirtualService one 503', async () => {
+    const invalid = 'demo/cart.shop.ref-not-permitted.invalid';
+    const split = (kind: 'HTTPRoute' | 'VirtualService') => route('inv#0', {
+      source: { kind, namespace: 'demo', name: 'r' },
+      action: { kind: 'forward', backends: [{ service: invalid, weight: 1 }, { service: SVC, subset: 'v1', weight: 1 }] },
+    });
+    bed.configure({ destinations: subsets([v1.uid, v2.uid]), services: [{ service: SVC, ports: [{ port: 80, protocol: 'HTTP' }], tcp: [], http: [split('HTTPRoute')] }] });
+    const seen = new Map<number, number>();
+    for (let i = 0; i < 40; i++) {
+      const r = await bed.request({});
+      seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
+    }
+    assert.deepEqual([...seen.keys()].sort(), [200, 500], JSON.stringify([...seen]));
+    bed.configure({ destinations: subsets([v1.uid, v2.uid]), services: [{ service: SVC, ports: [{ port: 80, protocol: 'HTTP' }], tcp: [], http: [{ ...split('VirtualService'), action: { kind: 'forward', backends: [{ service: invalid, weight: 1 }] } }] }] });
+    assert.equal((await bed.request({})).status, 503);
+  });
+
   await t.test('weights split traffic', async () => {
     bed.configure({
       destinations: subsets([v1.uid, v2.uid]),

@@ -17,7 +17,7 @@
 // A Gateway API reference to a Service in another namespace needs a ReferenceGrant there (reference-grant.ts);
 // without one it is a `RefNotPermitted` problem and handled like an unknown Service, under a key no service has
 // (`<ns>/<name>.<ns>.ref-not-permitted.invalid`), so the Service is never reached, whether it exists or not: a rule
-// with no other backend answers 500, a share of a rule fails at the waypoint as an unknown service's does (503).
+// with no other backend answers 500, and so does the waypoint for the requests of that share (an HTTPRoute's).
 
 import type {
   DestinationPolicy, HttpMatch, HttpRoute, Mirror, PortProtocol, RouteAction, ServiceListener, TcpRoute, WeightedBackend,
