@@ -47,9 +47,11 @@ class MultiIndex<K, V> {
     if (s.size === 0) this.#m.delete(k);
   }
   get(k: K): ReadonlySet<V> {
-    return this.#m.get(k) ?? new Set();
+    return this.#m.get(k) ?? (NONE as ReadonlySet<V>); // lookups that miss (a client that is no workload) allocate nothing
   }
 }
+
+const NONE: ReadonlySet<unknown> = new Set();
 
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 

@@ -306,15 +306,17 @@ export function createUpstreams(options: UpstreamsOptions): Upstreams {
 function forwardHeaders(h: UpstreamRequest['headers'], protocol: UpstreamProtocol): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   // Headers named by Connection are hop-by-hop too.
-  const named = new Set<string>();
   const conn = h.connection;
-  for (const v of Array.isArray(conn) ? conn : conn ? [conn] : []) {
-    for (const t of v.split(',')) named.add(t.trim().toLowerCase());
+  let named: Set<string> | undefined;
+  if (conn) {
+    named = new Set();
+    for (const v of Array.isArray(conn) ? conn : [conn]) for (const t of v.split(',')) named.add(t.trim().toLowerCase());
   }
-  for (const [k, v] of Object.entries(h)) {
-    if (v === undefined || k.startsWith(':')) continue;
+  for (const k in h) {
+    const v = h[k];
+    if (v === undefined || k.charCodeAt(0) === 58 /* : */) continue;
     const name = k.toLowerCase();
-    if (HOP_BY_HOP.has(name) || named.has(name)) continue;
+    if (HOP_BY_HOP.has(name) || named?.has(name)) continue;
     // HTTP/2 allows only `te: trailers` (gRPC needs it); HTTP/1.1 passes TE through.
     if (name === 'te' && protocol === 'h2c') {
       if (String(v).toLowerCase().includes('trailers')) out.te = 'trailers';
