@@ -119,6 +119,26 @@ test('a request with no answer within timeoutMs fails as unreachable, and the co
   await eventually(() => closed === 1, 2000);
 });
 
+test('a request whose signal aborts rejects at once with KUBE_ABORTED, and the connection is dropped', async (t) => {
+  let closed = 0;
+  const silent = net.createServer((s) => {
+    s.on('close', () => closed++);
+    s.resume();
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => silent.close(() => r())));
+  const client = new KubeClient({ server: `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}` });
+  t.after(() => client.close());
+  const ac = new AbortController();
+  const t0 = performance.now();
+  setTimeout(() => ac.abort(), 100);
+  await assert.rejects(client.list('/api/v1/namespaces', undefined, { signal: ac.signal }), (err: any) => err.code === 'KUBE_ABORTED');
+  const took = performance.now() - t0;
+  assert.ok(took < 2000, `abandoned after ${took.toFixed(0)} ms, not the 30 s timeout`);
+  await eventually(() => closed === 1, 2000);
+  await assert.rejects(client.get('/api/v1/namespaces', undefined, { signal: ac.signal }), (err: any) => err.code === 'KUBE_ABORTED', 'an aborted signal sends nothing');
+});
+
 test('token file: re-read when it rotates', async (t) => {
   const { api, client } = await setup(t);
   for (const name of ['a', 'b']) await client.create('/api/v1/namespaces/default/serviceaccounts', { metadata: { name } });

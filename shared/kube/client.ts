@@ -16,6 +16,8 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ER
 export interface RequestOptions {
   /** No whole answer within this long: KUBE_UNREACHABLE. Default 30 s. */
   timeoutMs?: number;
+  /** Abandon the request when this aborts: it rejects with KUBE_ABORTED (an informer being stopped, say). */
+  signal?: AbortSignal;
 }
 
 export interface ListResult<T> {
@@ -61,6 +63,13 @@ export class KubeApiError extends MeshError {
     const reason = s.reason ? ` ${s.reason}` : '';
     return new KubeApiError(CODES[statusCode] ?? 'KUBE_API_ERROR', `${method} ${path}: ${statusCode}${reason}: ${text}`,
       s.reason ? { statusCode, reason: s.reason } : { statusCode });
+  }
+}
+
+/** The caller's signal (RequestOptions.signal) aborted the request: nothing went wrong with the API server. */
+export class KubeAbortedError extends KubeApiError {
+  constructor(method: string, path: string) {
+    super('KUBE_ABORTED', `${method} ${path}: abandoned by the caller (it is stopping)`, { statusCode: 0 });
   }
 }
 
@@ -114,7 +123,7 @@ export class KubeClient {
 
   /** `timeoutMs`: give up (KUBE_UNREACHABLE) when no whole answer came within it; default 30 s. */
   get<T>(path: string, query?: Query, o: RequestOptions = {}): Promise<T> {
-    return this.request<T>('GET', path, query, undefined, undefined, o.timeoutMs);
+    return this.request<T>('GET', path, query, undefined, undefined, o);
   }
 
   /** GET, with a 404 answered as undefined (any other failure still rejects). */
@@ -128,12 +137,12 @@ export class KubeClient {
   }
 
   /** List; with `limit` in the query, follows `continue` until every page is in. */
-  async list<T>(path: string, query?: Query): Promise<ListResult<T>> {
-    const first = await this.request<ListResult<T>>('GET', path, query);
+  async list<T>(path: string, query?: Query, o: RequestOptions = {}): Promise<ListResult<T>> {
+    const first = await this.request<ListResult<T>>('GET', path, query, undefined, undefined, o);
     const items = [...(first.items ?? [])];
     let meta = first.metadata ?? {};
     while (query?.limit !== undefined && meta.continue) {
-      const page = await this.request<ListResult<T>>('GET', path, { ...query, continue: meta.continue });
+      const page = await this.request<ListResult<T>>('GET', path, { ...query, continue: meta.continue }, undefined, undefined, o);
       items.push(...(page.items ?? []));
       meta = page.metadata ?? {};
     }
@@ -249,9 +258,11 @@ export class KubeClient {
   }
 
   private async request<T>(method: string, path: string, query: Query | undefined, body?: unknown, contentType?: string,
-    timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
+    o: RequestOptions = {}): Promise<T> {
+    const timeoutMs = o.timeoutMs ?? REQUEST_TIMEOUT_MS;
     for (let attempt = 0; ; attempt++) {
-      const deadline = AbortSignal.timeout(timeoutMs);
+      if (o.signal?.aborted) throw new KubeAbortedError(method, path);
+      const deadline = o.signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), o.signal]) : AbortSignal.timeout(timeoutMs);
       let opened: { res: http.IncomingMessage; req: http.ClientRequest } | undefined;
       let text: string;
       try {
@@ -268,6 +279,7 @@ export class KubeClient {
       } catch (err) {
         if (err instanceof MeshError) throw err;
         opened?.req.destroy();
+        if (o.signal?.aborted) throw new KubeAbortedError(method, path);
         throw this.unreachable(method, path, deadline.aborted ? new Error(`no response within ${timeoutMs / 1000} s`) : err);
       }
       const status = opened.res.statusCode ?? 0;

@@ -5,7 +5,7 @@ import { test, type TestContext } from 'node:test';
 import type { ApiServer } from '../../localcluster/apiserver/index.ts';
 import { startTestApi } from '../../test/support/control-plane.ts';
 import { eventually } from '../../test/support/eventually.ts';
-import { KubeClient, type ListResult, type Query, type WatchEventType } from './client.ts';
+import { KubeClient, type ListResult, type Query, type RequestOptions, type WatchEventType } from './client.ts';
 import { diffList, Informer } from './informer.ts';
 
 interface Obj { metadata: { name: string; namespace?: string; resourceVersion?: string }; data?: Record<string, string>; spec?: any }
@@ -15,9 +15,12 @@ class GatedClient extends KubeClient {
   lists = 0;
   watches = 0;
   gate: Promise<void> | undefined;
-  override async list<T>(path: string, query?: Query): Promise<ListResult<T>> {
+  /** Held lists wait for this (or their signal) before asking the server. */
+  listGate: Promise<void> | undefined;
+  override async list<T>(path: string, query?: Query, o: RequestOptions = {}): Promise<ListResult<T>> {
     this.lists++;
-    return super.list<T>(path, query);
+    if (this.listGate) await Promise.race([this.listGate, new Promise((r) => o.signal?.addEventListener('abort', r, { once: true }))]);
+    return super.list<T>(path, query, o);
   }
   override async watch(path: string, query: Query, onEvent: (type: WatchEventType, obj: any) => void, signal?: AbortSignal): Promise<void> {
     this.watches++;
@@ -181,6 +184,30 @@ test('informer: other failures emit error and retry with backoff; stop() ends th
   const n = errors.length;
   await sleep(1200);
   assert.equal(errors.length, n, 'no retries after stop()');
+});
+
+test('informer: stop() during a re-list returns at once and delivers nothing from it', async (t) => {
+  const { api, client } = await setup(t, { historyLimit: 4 });
+  const inf = new Informer<Obj>(client, CMS);
+  const { events, errors } = record(inf);
+  await inf.start();
+  await watching(client, events, 'marker');
+  // Hold the next watch while churn pushes history past its resourceVersion: released, it gets a 410 and re-lists,
+  // and that list is held.
+  let release!: () => void;
+  client.gate = new Promise((r) => { release = r; });
+  api.dropWatches();
+  await eventually(() => client.watches === 2);
+  await client.create(CMS, cm('while-away'));
+  for (let i = 0; i < 10; i++) await client.create('/api/v1/namespaces/default/secrets', { metadata: { name: `churn-${i}` } });
+  client.listGate = new Promise(() => {});
+  release();
+  await eventually(() => client.lists === 2);
+  const t0 = Date.now();
+  await inf.stop();
+  assert.ok(Date.now() - t0 < 500, `stop() took ${Date.now() - t0} ms`);
+  assert.ok(!events.includes('add while-away'), 'the abandoned list delivers nothing');
+  assert.deepEqual(errors, []);
 });
 
 test('informer: start() rejects when the first list fails', async (t) => {

@@ -115,7 +115,8 @@ export class Informer<T extends InformerObject> extends EventEmitter {
   }
 
   private async relist(signal?: AbortSignal): Promise<void> {
-    const list = await this.client.list<T>(this.path, this.selectors());
+    // The signal abandons the list itself, so stop() during a re-list returns at once, not when the list is in.
+    const list = await this.client.list<T>(this.path, this.selectors(), signal ? { signal } : {});
     if (signal?.aborted) return; // stopped while listing: deliver nothing more
     const d = diffList(this.cache, list.items);
     this.cache = d.next;
