@@ -360,6 +360,57 @@ spec:
     });
   });
 
+  await t.test('a backendRef into another namespace needs a ReferenceGrant there: RefNotPermitted until one exists', async () => {
+    const CROSS = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: cart, namespace: shop}
+spec:
+  ports: [{name: http, port: 9080}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: cross, namespace: wp}
+spec:
+  parentRefs: [{group: "", kind: Service, name: reviews-v1}]
+  rules:
+  - matches: [{headers: [{name: x-cross, value: "1"}]}]
+    backendRefs: [{name: cart, namespace: shop, port: 9080}]
+  - backendRefs: [{name: reviews-v1, port: 9080}]
+`;
+    const GRANT = `
+apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata: {name: from-wp, namespace: shop}
+spec:
+  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: wp}]
+  to: [{group: "", kind: Service}]
+`;
+    const resolved = (): { status?: string; reason?: string; message?: string } => {
+      const r = JSON.parse(m.kubectl(['get', 'httproute', 'cross', '-n', 'wp', '-o', 'json']).stdout);
+      return r.status?.parents?.[0]?.conditions?.find((c: any) => c.type === 'ResolvedRefs') ?? {};
+    };
+    await using(m, CROSS, async () => {
+      await eventually(() => {
+        const c = resolved();
+        assert.equal(c.status, 'False');
+        assert.equal(c.reason, 'RefNotPermitted');
+        assert.match(c.message ?? '', /spec\.rules\[0\]\.backendRefs\[0\].*ReferenceGrant in namespace shop/);
+        return true;
+      }, 20_000, 500);
+      await using(m, GRANT, async () => {
+        await eventually(() => {
+          assert.deepEqual([resolved().status, resolved().reason], ['True', 'ResolvedRefs']);
+          return true;
+        }, 20_000, 500);
+      });
+    });
+  });
+
   await t.test('a waypoint rollout drops no request: the new pod is Ready before the old one drains', async () => {
     const old = pods(m, 'wp').filter((p) => p.name.startsWith('waypoint-')).map((p) => p.name);
     assert.equal(old.length, 1);
