@@ -247,6 +247,11 @@ export interface Subset {
   workloads: string[];
   /** Merged over the destination's policy by the controller (fields present here win). */
   policy?: TrafficPolicy;
+  /**
+   * Per service port, the whole policy for this subset there: the destination's port-level settings, then the
+   * subset's policy, then the subset's own portLevelSettings, merged by the controller. Wins over `policy`.
+   */
+  ports?: Array<{ port: number; policy: TrafficPolicy }>;
 }
 
 export interface DestinationPolicy {

@@ -39,6 +39,8 @@ export function policyFor(d: DestinationPolicy | undefined, port: number, subset
   if (!d) return {};
   if (subset) {
     const s = d.subsets.find((x) => x.name === subset);
+    const atPort = s?.ports?.find((p) => p.port === port);
+    if (atPort) return atPort.policy;
     if (s?.policy) return s.policy;
   }
   return d.ports?.find((p) => p.port === port)?.policy ?? d.policy;

@@ -3,7 +3,8 @@
 // connection-pool zeros mean "unset" (proto3); outlier detection defaults consecutive5xxErrors 5, interval 10s,
 // baseEjectionTime 30s, maxEjectionPercent 10, minHealthPercent 0; a port-level policy replaces the destination's
 // ("default values will be applied to fields omitted in port-level traffic policies"); a subset's policy overrides
-// the destination's section by section (Istio's MergeSubsetTrafficPolicy). `tls`, `tunnel`, locality and warmup
+// the destination's section by section, and at a port the subset's own port-level settings override that in turn
+// (Istio's MergeSubsetTrafficPolicy: destination port-level, then subset, then subset port-level). `tls`, `tunnel`, locality and warmup
 // settings are ignored: waypoints always speak HBONE upstream. A rule with a `workloadSelector` configures the
 // selected client workloads' proxies and is left out of waypoints.
 
@@ -28,14 +29,7 @@ export function parseDestinationRule(o: KubeObject): DestinationRuleSpec {
   const selective = Object.keys(readStringMap(selector?.matchLabels, 'spec.workloadSelector.matchLabels')).length > 0;
   const tp = optObj(spec.trafficPolicy, 'spec.trafficPolicy');
   const policy = tp ? readTrafficPolicy(tp, 'spec.trafficPolicy') : undefined;
-  const ports: DestinationRuleSpec['ports'] = [];
-  readList(tp?.portLevelSettings, 'spec.trafficPolicy.portLevelSettings').forEach((p, i) => {
-    const f = `spec.trafficPolicy.portLevelSettings[${i}]`;
-    const po = readObj(p, f);
-    const port = readInt(readObj(po.port, `${f}.port`).number, `${f}.port.number`, 1, 65535);
-    if (ports.some((x) => x.port === port)) invalid(`${f}.port.number`, `port ${port} is listed twice`);
-    ports.push({ port, policy: readTrafficPolicy(po, f) });
-  });
+  const ports = readPortLevel(tp, 'spec.trafficPolicy');
   const subsets: SubsetSpec[] = [];
   readList(spec.subsets, 'spec.subsets').forEach((s, i) => {
     const f = `spec.subsets[${i}]`;
@@ -44,11 +38,23 @@ export function parseDestinationRule(o: KubeObject): DestinationRuleSpec {
     if (subsets.some((x) => x.name === name)) invalid(`${f}.name`, `subset ${JSON.stringify(name)} is defined twice`);
     const labels = readStringMap(so.labels, `${f}.labels`);
     const sp = optObj(so.trafficPolicy, `${f}.trafficPolicy`);
-    // A subset's own portLevelSettings have no place in the compiled Subset; validated, then not used.
-    readList(sp?.portLevelSettings, `${f}.trafficPolicy.portLevelSettings`).forEach((p, j) => readTrafficPolicy(readObj(p, `${f}.trafficPolicy.portLevelSettings[${j}]`), `${f}.trafficPolicy.portLevelSettings[${j}]`));
-    subsets.push(compact({ name, labels, policy: sp ? readTrafficPolicy(sp, `${f}.trafficPolicy`) : undefined }));
+    const subsetPorts = readPortLevel(sp, `${f}.trafficPolicy`);
+    subsets.push(compact({ name, labels, policy: sp ? readTrafficPolicy(sp, `${f}.trafficPolicy`) : undefined, ports: subsetPorts.length > 0 ? subsetPorts : undefined }));
   });
   return compact({ ...info, host, selective, policy, ports, subsets });
+}
+
+/** `portLevelSettings` of a TrafficPolicy at `f`, one entry per port. */
+function readPortLevel(tp: Obj | undefined, f: string): Array<{ port: number; policy: TrafficPolicy }> {
+  const ports: Array<{ port: number; policy: TrafficPolicy }> = [];
+  readList(tp?.portLevelSettings, `${f}.portLevelSettings`).forEach((p, i) => {
+    const pf = `${f}.portLevelSettings[${i}]`;
+    const po = readObj(p, pf);
+    const port = readInt(readObj(po.port, `${pf}.port`).number, `${pf}.port.number`, 1, 65535);
+    if (ports.some((x) => x.port === port)) invalid(`${pf}.port.number`, `port ${port} is listed twice`);
+    ports.push({ port, policy: readTrafficPolicy(po, pf) });
+  });
+  return ports;
 }
 
 /** The sections of a TrafficPolicy (or PortTrafficPolicy) a waypoint uses. */

@@ -116,6 +116,29 @@ test('subsets: workloads backing the service whose labels include the subset\'s;
   ]);
 });
 
+test('subset port-level settings: destination port-level, then the subset policy, then its own port-level', () => {
+  const [d] = destinations([dr({
+    host: 'reviews',
+    trafficPolicy: {
+      loadBalancer: { simple: 'RANDOM' },
+      portLevelSettings: [{ port: { number: 9443 }, connectionPool: { tcp: { maxConnections: 7 } } }],
+    },
+    subsets: [
+      { name: 'plain', labels: { version: 'v1' } },
+      { name: 'lr', labels: { version: 'v1' }, trafficPolicy: { loadBalancer: { simple: 'LEAST_REQUEST' } } },
+      { name: 'own', labels: { version: 'v2' }, trafficPolicy: { portLevelSettings: [{ port: { number: 9080 }, connectionPool: { http: { http2MaxRequests: 3 } } }] } },
+    ],
+  })]);
+  const [plain, lr, own] = d!.subsets;
+  assert.equal(plain!.ports, undefined, 'no policy of its own: the destination\'s apply as they are');
+  assert.deepEqual(lr!.ports, [{ port: 9443, policy: { loadBalancer: { simple: 'LEAST_REQUEST' }, connectionPool: { maxConnections: 7 } } }]);
+  assert.deepEqual(lr!.policy, { loadBalancer: { simple: 'LEAST_REQUEST' } });
+  assert.deepEqual(own!.ports, [
+    { port: 9080, policy: { loadBalancer: { simple: 'RANDOM' }, connectionPool: { http2MaxRequests: 3 } } },
+    { port: 9443, policy: { connectionPool: { maxConnections: 7 } } },
+  ]);
+});
+
 test('several rules for one host: the service\'s namespace first, the oldest policy, subsets merged (first definition wins)', () => {
   const d = destinations([
     dr({ host: 'reviews', subsets: [{ name: 'v2', labels: { version: 'v2' } }, { name: 'v1', labels: { version: 'new' } }] }, 'b-newer', '2024-02-01T00:00:00Z'),

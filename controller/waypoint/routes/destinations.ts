@@ -78,6 +78,7 @@ export class DestinationIndex {
         .map((w) => w.uid)
         .sort(),
       policy: s.policy ? mergePolicy(r.policy, s.policy) : undefined,
+      ports: subsetPorts(r, s),
     }));
     return compact({
       service: svc.key,
@@ -92,4 +93,22 @@ export class DestinationIndex {
 /** `*` or `*.<domain>`: Istio's wildcard host forms. */
 function isWildcardHost(host: string): boolean {
   return host === '*' || (host.startsWith('*.') && !host.slice(2).includes('*'));
+}
+
+/**
+ * A subset's whole policy at each port where it differs from `Subset.policy`: the destination's port-level policy
+ * (which replaces its top-level one) with the subset's policy over it, then the subset's own port-level settings.
+ * Undefined when the subset has neither a policy nor port-level settings (the destination's apply as they are).
+ */
+function subsetPorts(r: MergedRule, s: SubsetSpec): Array<{ port: number; policy: TrafficPolicy }> | undefined {
+  if (!s.policy && !s.ports) return undefined;
+  const ports = [...new Set([...r.ports.map((p) => p.port), ...(s.ports ?? []).map((p) => p.port)])].sort((a, b) => a - b);
+  if (ports.length === 0) return undefined;
+  return ports.map((port) => {
+    let policy = r.ports.find((p) => p.port === port)?.policy ?? r.policy ?? {};
+    if (s.policy) policy = mergePolicy(policy, s.policy);
+    const own = s.ports?.find((p) => p.port === port)?.policy;
+    if (own) policy = mergePolicy(policy, own);
+    return { port, policy };
+  });
 }

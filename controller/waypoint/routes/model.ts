@@ -128,6 +128,8 @@ export interface SubsetSpec {
   labels: Record<string, string>;
   /** The subset's own trafficPolicy (without port-level settings), not yet merged. */
   policy?: TrafficPolicy;
+  /** The subset's own portLevelSettings, not yet merged. */
+  ports?: Array<{ port: number; policy: TrafficPolicy }>;
 }
 
 export interface DestinationRuleSpec extends ObjectInfo {
