@@ -121,6 +121,35 @@ test('resolution order: explicit, $KUBECONFIG (first existing), in-cluster, ~/.k
   assert.equal((await loadKubeTarget({ env: { HOME: home }, inClusterDir: sa })).server, 'https://home:1');
 });
 
+test('$KUBECONFIG with several files: merged as kubectl merges them, paths relative to their own file', async (t) => {
+  const dir = tempDir(t);
+  for (const d of ['a', 'b']) mkdirSync(join(dir, d));
+  writeFileSync(join(dir, 'a', 'ca.crt'), 'CA-A');
+  writeFileSync(join(dir, 'b', 'ca.crt'), 'CA-B');
+  writeFileSync(join(dir, 'b', 'c.crt'), 'CERT-B');
+  writeFileSync(join(dir, 'b', 'c.key'), 'KEY-B');
+  // a sets the current context (c2), which only b defines; b's own current-context and its second c1 are ignored.
+  writeFileSync(join(dir, 'a', 'config'), JSON.stringify({
+    'current-context': 'c2',
+    contexts: [{ name: 'c1', context: { cluster: 'k1', user: 'u1' } }],
+    clusters: [{ name: 'k1', cluster: { server: 'https://a:1', 'certificate-authority': 'ca.crt' } }],
+    users: [{ name: 'u1', user: { token: 'ta' } }],
+  }));
+  writeFileSync(join(dir, 'b', 'config'), JSON.stringify({
+    'current-context': 'c1',
+    contexts: [{ name: 'c2', context: { cluster: 'k2', user: 'u2', namespace: 'nsb' } }, { name: 'c1', context: { cluster: 'k2', user: 'u2' } }],
+    clusters: [{ name: 'k2', cluster: { server: 'https://b:1', 'certificate-authority': 'ca.crt' } }],
+    users: [{ name: 'u2', user: { 'client-certificate': 'c.crt', 'client-key': 'c.key' } }],
+  }));
+  const env = { KUBECONFIG: `${join(dir, 'a', 'config')}:${join(dir, 'missing')}:${join(dir, 'b', 'config')}` };
+  const target = await loadKubeTarget({ env, inClusterDir: join(dir, 'none') });
+  assert.deepEqual(target, { server: 'https://b:1', ca: Buffer.from('CA-B'), cert: Buffer.from('CERT-B'), key: Buffer.from('KEY-B'), namespace: 'nsb' });
+  // The first file's context, when it is current, keeps its own relative paths.
+  writeFileSync(join(dir, 'a', 'config'), readFileSync(join(dir, 'a', 'config'), 'utf8').replace('"current-context":"c2"', '"current-context":"c1"'));
+  const first = await loadKubeTarget({ env, inClusterDir: join(dir, 'none') });
+  assert.deepEqual([first.server, first.ca?.toString(), first.token], ['https://a:1', 'CA-A', 'ta']);
+});
+
 test('exec credential plugin: the client runs it and sends its token', async (t) => {
   const dir = tempDir(t);
   const script = join(dir, 'cred.sh');

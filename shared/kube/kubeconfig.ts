@@ -1,7 +1,9 @@
 // Where the API server is and how to authenticate to it, resolved the way kubectl does (simplified): an explicit
-// kubeconfig path, else the first existing file of $KUBECONFIG, else the in-cluster service account, else
-// ~/.kube/config. Only the current context is read; kubeconfigs are not merged. The YAML parser is imported on
-// demand so an in-cluster process never loads it. No Kubernetes client library is imported (memory: see client.ts).
+// kubeconfig path, else the files of $KUBECONFIG merged as kubectl merges them (the first file to set
+// current-context or to name a context, cluster or user wins; relative paths are relative to the file that holds
+// them), else the in-cluster service account, else ~/.kube/config. Only the current context is read. The YAML parser
+// is imported on demand so an in-cluster process never loads it. No Kubernetes client library is imported (memory:
+// see client.ts).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -56,8 +58,12 @@ export async function loadKubeTarget(o: { kubeconfig?: string | undefined; env?:
   const env = o.env ?? process.env;
   if (o.kubeconfig) return fromKubeconfigFile(o.kubeconfig);
   if (env.KUBECONFIG) {
-    const found = env.KUBECONFIG.split(':').find((p) => p !== '' && isFile(p));
-    if (found) return fromKubeconfigFile(found);
+    const found = env.KUBECONFIG.split(':').filter((p) => p !== '' && isFile(p));
+    if (found.length === 1) return fromKubeconfigFile(found[0]!);
+    if (found.length > 1) {
+      const docs = await Promise.all(found.map(async (p) => ({ doc: await readKubeconfig(p), dir: dirname(resolve(p)) })));
+      return targetFromKubeconfig(mergeKubeconfigs(docs), dirname(resolve(found[0]!)), `$KUBECONFIG (${found.join(':')})`);
+    }
   }
   const inCluster = fromInCluster(env, o.inClusterDir ?? IN_CLUSTER_DIR);
   if (inCluster) return inCluster;
@@ -90,6 +96,10 @@ function fromInCluster(env: NodeJS.ProcessEnv, dir: string): KubeTarget | undefi
 }
 
 async function fromKubeconfigFile(path: string): Promise<KubeTarget> {
+  return targetFromKubeconfig(await readKubeconfig(path), dirname(resolve(path)), path);
+}
+
+async function readKubeconfig(path: string): Promise<unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -103,10 +113,45 @@ async function fromKubeconfigFile(path: string): Promise<KubeTarget> {
   } catch (err) {
     throw new KubeConfigError('KUBE_CONFIG_INVALID', `kubeconfig ${path} is not valid YAML (${(err as Error).message})`, { cause: err });
   }
-  return targetFromKubeconfig(doc, dirname(resolve(path)), path);
+  return doc;
 }
 
 type Obj = Record<string, any>;
+
+/** Fields holding a file path, per section, that kubectl resolves against the directory of the file they are in. */
+const PATH_FIELDS = { cluster: ['certificate-authority'], user: ['client-certificate', 'client-key', 'tokenFile'] } as const;
+
+/**
+ * kubectl's merge of several kubeconfigs (pure): `current-context` from the first file that sets it; contexts,
+ * clusters and users by name, the first definition winning. Relative paths (and exec commands with a `/`) are made
+ * absolute against their own file's directory first, so entries keep meaning what they meant in their file.
+ */
+export function mergeKubeconfigs(files: ReadonlyArray<{ doc: unknown; dir: string }>): Obj {
+  const out: Obj = { contexts: [], clusters: [], users: [] };
+  const abs = (p: unknown, dir: string): unknown => (typeof p === 'string' && p !== '' && !isAbsolute(p) ? join(dir, p) : p);
+  for (const { doc, dir } of files) {
+    if (!doc || typeof doc !== 'object') continue;
+    const cfg = doc as Obj;
+    if (out['current-context'] === undefined && cfg['current-context']) out['current-context'] = cfg['current-context'];
+    for (const list of ['contexts', 'clusters', 'users'] as const) {
+      for (const entry of Array.isArray(cfg[list]) ? cfg[list] as Obj[] : []) {
+        if (!entry?.name || (out[list] as Obj[]).some((e) => e.name === entry.name)) continue;
+        const section = list === 'clusters' ? 'cluster' : list === 'users' ? 'user' : undefined;
+        if (!section || !entry[section] || typeof entry[section] !== 'object') {
+          (out[list] as Obj[]).push(entry);
+          continue;
+        }
+        const body: Obj = { ...entry[section] };
+        for (const f of PATH_FIELDS[section]) if (body[f] !== undefined) body[f] = abs(body[f], dir);
+        if (section === 'user' && body.exec && typeof body.exec.command === 'string' && body.exec.command.includes('/')) {
+          body.exec = { ...body.exec, command: abs(body.exec.command, dir) };
+        }
+        (out[list] as Obj[]).push({ ...entry, [section]: body });
+      }
+    }
+  }
+  return out;
+}
 
 /** The current context's cluster and user, as a target. Pure apart from reading referenced files under `dir`. */
 export function targetFromKubeconfig(doc: unknown, dir: string, source = 'kubeconfig'): KubeTarget {
