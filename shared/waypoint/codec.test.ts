@@ -32,6 +32,7 @@ for (const [name, buf, want] of [
   ['source not lists', bad((c) => { c.services[0].http[0].matches = [{ source: { namespaces: 'shop' } }]; }), /services\[0\]\.http\[0\]\.matches\[0\]\.source/],
   ['unknown action', bad((c) => { c.services[0].http[0].action = { kind: 'teleport' }; }), /action\.kind/],
   ['backend without key', bad((c) => { c.services[0].http[0].action.backends[0].service = 'reviews'; }), /backends\[0\]\.service/],
+  ['invalidStatus not 5xx', bad((c) => { c.services[0].http[0].action.backends[0].invalidStatus = 200; }), /backends\[0\]\.invalidStatus/],
   ['negative weight', bad((c) => { c.services[0].http[0].action.backends[0].weight = -1; }), /weight/],
   ['policy without target', bad((c) => { delete c.authorization[0].target; }), /authorization\[0\]\.target/],
 ] as const) {

@@ -50,6 +50,7 @@ function backendProblem(b: unknown, path: string): string | undefined {
   if (!isObj(b) || typeof b.service !== 'string' || !b.service.includes('/')) return `${path}.service: must be a namespace/hostname key`;
   if (b.port !== undefined && !isNum(b.port, 1, 65535)) return `${path}.port: must be 1..65535`;
   if ('weight' in b && !isNum(b.weight, 0, 1e6)) return `${path}.weight: must be a non-negative number`;
+  if (b.invalidStatus !== undefined && !isNum(b.invalidStatus, 500, 599)) return `${path}.invalidStatus: must be 500..599`;
   return undefined;
 }
 

@@ -119,6 +119,11 @@ export interface BackendRef {
 export interface WeightedBackend extends BackendRef {
   /** Relative weight ≥ 0; a route's weights need not sum to 100. */
   weight: number;
+  /**
+   * Gateway API: the backendRef is invalid (no such Service, or one no ReferenceGrant lets the route name), so the
+   * requests of its share are answered with this status (500; a GRPCRoute's 503, i.e. UNAVAILABLE), never forwarded.
+   */
+  invalidStatus?: number;
   requestHeaders?: HeaderOps;
   responseHeaders?: HeaderOps;
 }

@@ -276,6 +276,10 @@ export function createRequestHandler(ctx: ProxyContext, registry: Registry, acce
   ): Promise<void> {
     const grpc = info.grpc;
     const backend = pickWeighted(route.action.kind === 'forward' ? route.action.backends : [], Math.random());
+    if (backend?.invalidStatus !== undefined) {
+      out.details = 'cluster_not_found';
+      return localReply(res, out, grpc, backend.invalidStatus, 'invalid backend', RESPONSE_FLAGS.NO_CLUSTER_FOUND);
+    }
     let cluster: Cluster | { code: string; message: string };
     if (backend) cluster = resolveCluster(ctx.state, (k) => ctx.store.destination(k), backend, info.destination.port);
     else if (!t.destination.serviceKey && t.destination.workload) cluster = workloadCluster(t.destination.workload, info.destination.port);
@@ -283,9 +287,6 @@ export function createRequestHandler(ctx: ProxyContext, registry: Registry, acce
     if ('code' in cluster) {
       out.details = cluster.code === 'NO_SERVICE' || cluster.code === 'NO_SUBSET' ? 'cluster_not_found' : 'no_healthy_upstream';
       out.failure = cluster.message;
-      // Gateway API: a request sent to an invalid backendRef (unknown, or not permitted by a ReferenceGrant) "MUST
-      // receive a 500"; Istio's own routes fail such a request as an unreachable upstream (503).
-      if (cluster.code === 'NO_SERVICE' && route.source.kind === 'HTTPRoute') return localReply(res, out, grpc, 500, 'invalid backend', RESPONSE_FLAGS.NO_CLUSTER_FOUND);
       return localReply(res, out, grpc, cluster.code === 'NO_BACKEND' ? 500 : 503, 'no healthy upstream', cluster.code === 'NO_BACKEND' ? undefined : RESPONSE_FLAGS.NO_HEALTHY_UPSTREAM);
     }
     out.cluster = cluster.name;

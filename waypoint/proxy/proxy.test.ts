@@ -71,9 +71,10 @@ test('waypoint on loopback: routing, policy, faults, retries, tcp, metrics', { t
 
   await t.test('an HTTPRoute share to an invalid backend gets 500 (Gateway API); a VirtualService one 503', async () => {
     const invalid = 'demo/cart.shop.ref-not-permitted.invalid';
+    // The controller marks an HTTPRoute's invalid backend with the status its share gets; a VirtualService's it does not.
     const split = (kind: 'HTTPRoute' | 'VirtualService') => route('inv#0', {
       source: { kind, namespace: 'demo', name: 'r' },
-      action: { kind: 'forward', backends: [{ service: invalid, weight: 1 }, { service: SVC, subset: 'v1', weight: 1 }] },
+      action: { kind: 'forward', backends: [{ service: invalid, weight: 1, ...(kind === 'HTTPRoute' ? { invalidStatus: 500 } : {}) }, { service: SVC, subset: 'v1', weight: 1 }] },
     });
     bed.configure({ destinations: subsets([v1.uid, v2.uid]), services: [{ service: SVC, ports: [{ port: 80, protocol: 'HTTP' }], tcp: [], http: [split('HTTPRoute')] }] });
     const seen = new Map<number, number>();

@@ -17,7 +17,7 @@
 // A Gateway API reference to a Service in another namespace needs a ReferenceGrant there (reference-grant.ts);
 // without one it is a `RefNotPermitted` problem and handled like an unknown Service, under a key no service has
 // (`<ns>/<name>.<ns>.ref-not-permitted.invalid`), so the Service is never reached, whether it exists or not: a rule
-// with no other backend answers 500, and so does the waypoint for the requests of that share (an HTTPRoute's).
+// with no other backend answers 500, and so do the requests of that share (`WeightedBackend.invalidStatus`).
 
 import type {
   DestinationPolicy, HttpMatch, HttpRoute, Mirror, PortProtocol, RouteAction, ServiceListener, TcpRoute, WeightedBackend,
@@ -207,9 +207,11 @@ class Compilation {
     let action: RouteAction;
     if (rule.action.kind === 'forward') {
       const resolved = rule.action.backends.map((b) => this.#backend(b, obj));
-      action = rule.allInvalidStatus !== undefined && resolved.every((r) => !r.found)
-        ? { kind: 'respond', status: rule.allInvalidStatus }
-        : { kind: 'forward', backends: resolved.map((r) => r.backend) };
+      const invalid = rule.allInvalidStatus;
+      action = invalid !== undefined && resolved.every((r) => !r.found)
+        ? { kind: 'respond', status: invalid }
+        // Gateway API: the share of an invalid backend gets the same status, decided here rather than by the waypoint.
+        : { kind: 'forward', backends: resolved.map((r) => (r.found || invalid === undefined ? r.backend : { ...r.backend, invalidStatus: invalid })) };
     } else {
       action = rule.action;
     }

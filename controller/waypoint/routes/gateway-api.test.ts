@@ -243,7 +243,7 @@ test('references: a missing Service keeps its share (BackendNotFound); all missi
   ] }));
   assert.deepEqual(c.services[0]!.http.map((r) => [r.id, r.action, r.mirrors]), [
     ['HTTPRoute/default/r#1', { kind: 'respond', status: 500 }, undefined],
-    ['HTTPRoute/default/r#0', { kind: 'forward', backends: [{ service: K(v1), port: 9080, weight: 9 }, { service: 'default/reviews-v9.default.svc.cluster.local', port: 9080, weight: 1 }] }, undefined],
+    ['HTTPRoute/default/r#0', { kind: 'forward', backends: [{ service: K(v1), port: 9080, weight: 9 }, { service: 'default/reviews-v9.default.svc.cluster.local', port: 9080, weight: 1, invalidStatus: 500 }] }, undefined],
   ]);
   assert.equal(c.verdicts.length, 1);
   assert.deepEqual({ ...c.verdicts[0] }, {
@@ -281,7 +281,7 @@ test('references: a Service in another namespace needs a ReferenceGrant there (R
     const c = run(...extra);
     assert.deepEqual(c.services[0]!.http.map((h) => [h.id, h.action, h.mirrors]), [
       ['HTTPRoute/default/r#1', { kind: 'respond', status: 500 }, undefined],
-      ['HTTPRoute/default/r#0', { kind: 'forward', backends: [{ service: K(v1), port: 9080, weight: 9 }, { service: denied, port: 9080, weight: 1 }] }, undefined],
+      ['HTTPRoute/default/r#0', { kind: 'forward', backends: [{ service: K(v1), port: 9080, weight: 9 }, { service: denied, port: 9080, weight: 1, invalidStatus: 500 }] }, undefined],
     ], name);
     assert.deepEqual(c.verdicts.map((v) => ({ ...v })), [{
       kind: 'HTTPRoute', namespace: 'default', name: 'r', generation: 1, accepted: false, reason: 'RefNotPermitted',

@@ -65,8 +65,9 @@ export interface HttpRuleSpec {
   matchAll: boolean;
   action: ActionSpec;
   /**
-   * Gateway API: the status for a forward rule whose every backend is invalid ("MUST receive a 500"; gRPC
-   * UNAVAILABLE, which 503 maps to). Istio keeps unresolvable destinations and fails at request time instead.
+   * Gateway API: the status for requests sent to an invalid backend ("MUST receive a 500"; gRPC UNAVAILABLE, which
+   * 503 maps to): the whole rule's answer when every backend is invalid, else each invalid backend's share's. Istio
+   * keeps unresolvable destinations and fails at request time instead.
    */
   allInvalidStatus?: number;
   requestHeaders?: HeaderOps;
