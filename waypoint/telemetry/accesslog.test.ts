@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { accessLogRecord, writeAccessLog, type AccessLogFacts } from './accesslog.ts';
+import { accessLogRecord, connectionLogRecord, writeAccessLog, type AccessLogFacts } from './accesslog.ts';
 
 const facts: AccessLogFacts = {
   start: Date.UTC(2025, 0, 2, 3, 4, 5, 678),
@@ -70,6 +70,20 @@ test('accessLogRecord: a local reply leaves upstream fields out; :authority wins
   for (const k of ['upstream_host', 'upstream_cluster', 'upstream_service_time', 'user_agent', 'x_forwarded_for', 'route_name']) {
     assert.equal(k in r, false, k);
   }
+});
+
+test('connectionLogRecord: a TCP connection with the request record keys that apply, absent ones left out', () => {
+  assert.deepEqual(connectionLogRecord({
+    start: Date.UTC(2026, 0, 2, 3, 4, 5), durationMs: 12.4, responseFlags: '-', bytesReceived: 10, bytesSent: 20,
+    upstreamHost: '10.244.2.4:9000', upstreamCluster: 'demo/tcp.demo.svc.cluster.local|9000|',
+    downstreamRemoteAddress: '10.244.1.5', downstreamLocalAddress: '10.96.0.9:9000', sourcePrincipal: 'spiffe://cluster.local/ns/demo/sa/client',
+  }), {
+    start_time: '2026-01-02T03:04:05.000Z', protocol: 'TCP', response_flags: '-', bytes_received: 10, bytes_sent: 20, duration: 12,
+    upstream_host: '10.244.2.4:9000', upstream_cluster: 'demo/tcp.demo.svc.cluster.local|9000|',
+    downstream_remote_address: '10.244.1.5', downstream_local_address: '10.96.0.9:9000', downstream_peer_uri_san: 'spiffe://cluster.local/ns/demo/sa/client',
+  });
+  assert.deepEqual(connectionLogRecord({ start: 0, durationMs: 0, responseFlags: '', bytesReceived: 0, bytesSent: 0, upstreamTransportFailureReason: 'refused' }),
+    { start_time: '1970-01-01T00:00:00.000Z', protocol: 'TCP', response_flags: '-', bytes_received: 0, bytes_sent: 0, duration: 0, upstream_transport_failure_reason: 'refused' });
 });
 
 test('writeAccessLog: one info line per request', () => {

@@ -1,7 +1,8 @@
 // The waypoint's access log: one pino record per HTTP request, with the fields and key names of Istio's JSON access
 // log format (the Envoy default format's fields: start_time, method, path, protocol, response_code, response_flags,
 // bytes, duration, upstream_host, x_forwarded_for, user_agent, request_id, authority, ...) plus the peer identities
-// (Envoy's %DOWNSTREAM_PEER_URI_SAN% / %UPSTREAM_PEER_URI_SAN%). `accessLogRecord` is the pure formatter.
+// (Envoy's %DOWNSTREAM_PEER_URI_SAN% / %UPSTREAM_PEER_URI_SAN%). `accessLogRecord` is the pure formatter; for TCP
+// connections, `connectionLogRecord`.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 
@@ -82,8 +83,52 @@ export function accessLogRecord(f: AccessLogFacts): Record<string, string | numb
     downstream_peer_uri_san: f.sourcePrincipal,
     upstream_peer_uri_san: f.destinationPrincipal,
   };
+  return defined(r);
+}
+
+/** What one TCP connection through the waypoint was, for its access-log record. */
+export interface ConnectionLogFacts {
+  start: number | Date;
+  durationMs: number;
+  /** Envoy response flags ('-' for none). */
+  responseFlags: string;
+  /** Bytes from the client, and back to it. */
+  bytesReceived: number;
+  bytesSent: number;
+  upstreamHost?: string;
+  upstreamCluster?: string;
+  upstreamTransportFailureReason?: string;
+  routeName?: string;
+  downstreamRemoteAddress?: string;
+  downstreamLocalAddress?: string;
+  sourcePrincipal?: string;
+  destinationPrincipal?: string;
+}
+
+/** A TCP connection's record: the request record's keys that apply to a byte stream, with protocol `TCP`. */
+export function connectionLogRecord(f: ConnectionLogFacts): Record<string, string | number> {
+  return defined({
+    start_time: (f.start instanceof Date ? f.start : new Date(f.start)).toISOString(),
+    protocol: 'TCP',
+    response_flags: f.responseFlags || '-',
+    bytes_received: f.bytesReceived,
+    bytes_sent: f.bytesSent,
+    duration: Math.round(f.durationMs),
+    upstream_host: f.upstreamHost,
+    upstream_cluster: f.upstreamCluster,
+    upstream_transport_failure_reason: f.upstreamTransportFailureReason,
+    route_name: f.routeName,
+    downstream_remote_address: f.downstreamRemoteAddress,
+    downstream_local_address: f.downstreamLocalAddress,
+    downstream_peer_uri_san: f.sourcePrincipal,
+    upstream_peer_uri_san: f.destinationPrincipal,
+  });
+}
+
+/** The record without its absent values (Envoy's JSON format would print null). */
+function defined(r: Record<string, string | number | undefined>): Record<string, string | number> {
   const out: Record<string, string | number> = {};
-  for (const [k, v] of Object.entries(r)) if (v !== undefined) out[k] = v;
+  for (const k in r) if (r[k] !== undefined) out[k] = r[k]!;
   return out;
 }
 

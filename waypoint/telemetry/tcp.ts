@@ -5,6 +5,7 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { REQUEST_LABEL_NAMES, requestLabels, type RequestFacts } from './metrics.ts';
+import { connectionLogRecord } from './accesslog.ts';
 
 export const TCP_LABEL_NAMES = REQUEST_LABEL_NAMES.filter((n) => n !== 'response_code' && n !== 'grpc_response_status');
 export type TcpLabelName = (typeof TCP_LABEL_NAMES)[number];
@@ -82,24 +83,13 @@ export class TcpMetrics {
         this.#received.inc(labels, o.bytesFromClient);
         this.#sent.inc(labels, o.bytesToClient);
         if (!this.#log.isLevelEnabled('info')) return;
-        const r: Record<string, string | number | undefined> = {
-          start_time: new Date(start).toISOString(),
-          protocol: 'TCP',
-          response_flags: o.responseFlags,
-          bytes_received: o.bytesFromClient,
-          bytes_sent: o.bytesToClient,
-          duration: Math.round(performance.now() - t0),
-          upstream_host: o.upstreamHost,
-          upstream_cluster: o.upstreamCluster,
-          upstream_transport_failure_reason: o.failure,
-          route_name: o.routeName,
-          downstream_remote_address: info.downstreamRemoteAddress,
-          downstream_local_address: info.downstreamLocalAddress,
-          downstream_peer_uri_san: f.srcPrincipal,
-          upstream_peer_uri_san: f.dstPrincipal,
-        };
-        for (const k of Object.keys(r)) if (r[k] === undefined) delete r[k];
-        this.#log.info(r, 'connection complete');
+        this.#log.info(connectionLogRecord({
+          start, durationMs: performance.now() - t0, responseFlags: o.responseFlags,
+          bytesReceived: o.bytesFromClient, bytesSent: o.bytesToClient,
+          upstreamHost: o.upstreamHost, upstreamCluster: o.upstreamCluster, upstreamTransportFailureReason: o.failure, routeName: o.routeName,
+          downstreamRemoteAddress: info.downstreamRemoteAddress, downstreamLocalAddress: info.downstreamLocalAddress,
+          sourcePrincipal: f.srcPrincipal, destinationPrincipal: f.dstPrincipal,
+        }), 'connection complete');
       },
     };
   }
