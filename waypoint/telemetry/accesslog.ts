@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 
 /** What one finished request was, from the waypoint's seat. */
-export interface AccessLogFacts {
+export interface AccessLogFacts extends PeerFacts {
   /** When the first byte of the request arrived (ms since the epoch, or a Date). */
   start: number | Date;
   method: string;
@@ -32,7 +32,11 @@ export interface AccessLogFacts {
   durationMs: number;
   /** Time from sending the request upstream to its response headers (Envoy's x-envoy-upstream-service-time). */
   upstreamServiceTimeMs?: number;
-  /** `ip:port` of the endpoint the last try went to. */
+}
+
+/** Where a request or connection came from and went to, as both kinds of record show it. */
+export interface PeerFacts {
+  /** `ip:port` of the endpoint (the last try's, for a request). */
   upstreamHost?: string;
   /** The destination the request was routed to (`<namespace>/<hostname>`, with `#subset` when one was chosen). */
   upstreamCluster?: string;
@@ -74,20 +78,13 @@ export function accessLogRecord(f: AccessLogFacts): Record<string, string | numb
     user_agent: header(f.headers, 'user-agent'),
     request_id: f.requestId ?? header(f.headers, 'x-request-id'),
     authority: header(f.headers, ':authority') ?? header(f.headers, 'host'),
-    upstream_host: f.upstreamHost,
-    upstream_cluster: f.upstreamCluster,
-    upstream_transport_failure_reason: f.upstreamTransportFailureReason,
-    route_name: f.routeName,
-    downstream_remote_address: f.downstreamRemoteAddress,
-    downstream_local_address: f.downstreamLocalAddress,
-    downstream_peer_uri_san: f.sourcePrincipal,
-    upstream_peer_uri_san: f.destinationPrincipal,
+    ...peerFields(f),
   };
   return defined(r);
 }
 
 /** What one TCP connection through the waypoint was, for its access-log record. */
-export interface ConnectionLogFacts {
+export interface ConnectionLogFacts extends PeerFacts {
   start: number | Date;
   durationMs: number;
   /** Envoy response flags ('-' for none). */
@@ -95,14 +92,6 @@ export interface ConnectionLogFacts {
   /** Bytes from the client, and back to it. */
   bytesReceived: number;
   bytesSent: number;
-  upstreamHost?: string;
-  upstreamCluster?: string;
-  upstreamTransportFailureReason?: string;
-  routeName?: string;
-  downstreamRemoteAddress?: string;
-  downstreamLocalAddress?: string;
-  sourcePrincipal?: string;
-  destinationPrincipal?: string;
 }
 
 /** A TCP connection's record: the request record's keys that apply to a byte stream, with protocol `TCP`. */
@@ -114,6 +103,13 @@ export function connectionLogRecord(f: ConnectionLogFacts): Record<string, strin
     bytes_received: f.bytesReceived,
     bytes_sent: f.bytesSent,
     duration: Math.round(f.durationMs),
+    ...peerFields(f),
+  });
+}
+
+/** The upstream and downstream keys both records share. */
+function peerFields(f: PeerFacts): Record<string, string | undefined> {
+  return {
     upstream_host: f.upstreamHost,
     upstream_cluster: f.upstreamCluster,
     upstream_transport_failure_reason: f.upstreamTransportFailureReason,
@@ -122,7 +118,7 @@ export function connectionLogRecord(f: ConnectionLogFacts): Record<string, strin
     downstream_local_address: f.downstreamLocalAddress,
     downstream_peer_uri_san: f.sourcePrincipal,
     upstream_peer_uri_san: f.destinationPrincipal,
-  });
+  };
 }
 
 /** The record without its absent values (Envoy's JSON format would print null). */

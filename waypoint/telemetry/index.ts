@@ -6,5 +6,5 @@ export {
   type RequestLabelName, type RequestLabels, type RequestFacts, type RequestValues, type ResponseFlag,
 } from './metrics.ts';
 export { TCP_LABEL_NAMES, tcpLabels, TcpMetrics, type TcpFacts, type TcpOutcome, type TcpConnection } from './tcp.ts';
-export { accessLogRecord, connectionLogRecord, writeAccessLog, type AccessLogFacts, type ConnectionLogFacts } from './accesslog.ts';
+export { accessLogRecord, connectionLogRecord, writeAccessLog, type AccessLogFacts, type ConnectionLogFacts, type PeerFacts } from './accesslog.ts';
 export { traceHeaders, parseTraceparent, parseB3Single, parseB3Multi, type TraceHeaders, type TraceOptions } from './trace.ts';
