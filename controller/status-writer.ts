@@ -6,6 +6,7 @@
 import type { KubeClient } from '../shared/kube/client.ts';
 import type { Logger } from '../shared/log.ts';
 import { errorMessage } from '../shared/errors.ts';
+import { GATEWAY_ROUTE_KINDS } from './waypoint/routes/model.ts';
 
 const KINDS: Record<string, { group: string; version: string; plural: string }> = {
   AuthorizationPolicy: { group: 'security.istio.io', version: 'v1', plural: 'authorizationpolicies' },
@@ -20,7 +21,7 @@ const KINDS: Record<string, { group: string; version: string; plural: string }> 
   TCPRoute: { group: 'gateway.networking.k8s.io', version: 'v1alpha2', plural: 'tcproutes' },
   HTTPLocalRateLimitPolicy: { group: 'policy.ambient-mesh.io', version: 'v1alpha1', plural: 'httplocalratelimitpolicies' },
 };
-const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute', 'TCPRoute']);
+
 /** Verdict reasons about a route's references: ResolvedRefs=False with that reason, while the route stays Accepted. */
 const REF_REASONS = new Set(['BackendNotFound', 'RefNotPermitted']);
 /** Istio's controller name on Gateway API statuses, so tools that look for it find us. */
@@ -62,7 +63,7 @@ export function createStatusWriter(kube: KubeClient, log: Logger): StatusWriter 
     const conditions = [...o.conditions.values()];
     const path = `/apis/${k.group}/${k.version}/namespaces/${o.namespace}/${k.plural}/${o.name}`;
     let status: Record<string, unknown> = { conditions };
-    if (ROUTE_KINDS.has(o.kind)) {
+    if (GATEWAY_ROUTE_KINDS.has(o.kind)) {
       // Gateway API: one entry per parent (the Services the route attaches to), each with Accepted and ResolvedRefs.
       const cur = await kube.get<{ spec?: { parentRefs?: unknown[] } }>(path);
       const c = conditions[0];

@@ -28,7 +28,7 @@ import { parseDestinationRule } from './destination-rule.ts';
 import { parseGatewayRoute } from './gateway-api.ts';
 import {
   type BackendSpec, type GatewayRouteSpec, type HttpRuleSpec, type MatchSpec, type MirrorSpec, type ObjectInfo, type RouteKind, type Target,
-  type VirtualServiceSpec, byAge, compact, objectInfo, sourceOf,
+  type VirtualServiceSpec, GATEWAY_ROUTE_KINDS, byAge, compact, objectInfo, sourceOf,
 } from './model.ts';
 import { comparePrecedence } from './precedence.ts';
 import { portProtocol } from './protocol.ts';
@@ -248,7 +248,7 @@ class Compilation {
    */
   #resolve(t: Target, obj: ObjectInfo): { key: string; svc?: ServiceInfo; what: string; denied?: string } {
     const suffix = this.#i.domainSuffix;
-    if (t.by === 'name' && isGatewayKind(obj.kind) && !referenceAllowed(this.#i.referenceGrants, obj, t)) {
+    if (t.by === 'name' && GATEWAY_ROUTE_KINDS.has(obj.kind) && !referenceAllowed(this.#i.referenceGrants, obj, t)) {
       return {
         key: `${t.namespace}/${t.name}.${t.namespace}.ref-not-permitted.invalid`,
         what: `Service ${t.namespace}/${t.name}`,
@@ -297,8 +297,4 @@ class Compilation {
     if (m.subset !== undefined) this.#subset(r.svc, m.subset, m.fields.subset ?? m.fields.target, obj);
     return [{ backend: compact({ service: r.svc.key, port: m.port, subset: m.subset }), percent: m.percent }];
   }
-}
-
-function isGatewayKind(kind: RouteKind): boolean {
-  return kind === 'HTTPRoute' || kind === 'GRPCRoute' || kind === 'TCPRoute';
 }

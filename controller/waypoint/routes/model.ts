@@ -15,6 +15,9 @@ export function meshDefaultRetry(): RetryPolicy {
 
 export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TCPRoute' | 'VirtualService' | 'DestinationRule';
 
+/** The Gateway API route kinds (status per parent, ReferenceGrant for cross-namespace references). */
+export const GATEWAY_ROUTE_KINDS: ReadonlySet<string> = new Set(['HTTPRoute', 'GRPCRoute', 'TCPRoute']);
+
 /** A backend as written: a Service by name (Gateway API) or a host, short or fully qualified (Istio). */
 export type Target =
   | { by: 'name'; namespace: string; name: string }
